@@ -1,0 +1,112 @@
+//! The fixed 80-byte header in front of the cache body: enough to judge freshness without reading the body.
+//!
+//! Layout, little-endian: magic (8) | format version u32 | header length u32 | archive SHA-256 (32) |
+//! payload length u64 | payload xxh3-64 u64 | built-at Unix milliseconds u64 | header xxh3-64 u64.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use xxhash_rust::xxh3::xxh3_64;
+
+pub const MAGIC: &[u8; 8] = b"BACKSTOR";
+/// Bump whenever the header or body layout changes; older files then read as "format changed".
+pub const FORMAT_VERSION: u32 = 1;
+pub const HEADER_LEN: usize = 80;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub format_version: u32,
+    pub archive_sha256: [u8; 32],
+    pub payload_len: u64,
+    pub payload_checksum: u64,
+    pub built_at_ms: u64,
+}
+
+/// Why a header cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderProblem {
+    /// Written by another format version of this program.
+    FormatChanged { found: u32 },
+    /// Damaged or not a cache file at all.
+    Corrupt(String),
+}
+
+impl Header {
+    pub fn new(archive_sha256: [u8; 32], payload_len: u64, payload_checksum: u64) -> Self {
+        let built_at_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        Header {
+            format_version: FORMAT_VERSION,
+            archive_sha256,
+            payload_len,
+            payload_checksum,
+            built_at_ms,
+        }
+    }
+
+    pub fn built_at(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(self.built_at_ms)
+    }
+
+    pub fn to_bytes(&self) -> [u8; HEADER_LEN] {
+        let mut out = [0u8; HEADER_LEN];
+        out[0..8].copy_from_slice(MAGIC);
+        out[8..12].copy_from_slice(&self.format_version.to_le_bytes());
+        out[12..16].copy_from_slice(&(HEADER_LEN as u32).to_le_bytes());
+        out[16..48].copy_from_slice(&self.archive_sha256);
+        out[48..56].copy_from_slice(&self.payload_len.to_le_bytes());
+        out[56..64].copy_from_slice(&self.payload_checksum.to_le_bytes());
+        out[64..72].copy_from_slice(&self.built_at_ms.to_le_bytes());
+        let check = xxh3_64(&out[..72]);
+        out[72..80].copy_from_slice(&check.to_le_bytes());
+        out
+    }
+
+    /// Parses a header, checking magic, format version and its own checksum, in that order.
+    pub fn parse(bytes: &[u8]) -> Result<Header, HeaderProblem> {
+        let corrupt = |why: &str| Err(HeaderProblem::Corrupt(why.to_string()));
+        if bytes.len() < 12 {
+            return corrupt(&format!(
+                "truncated header: {} of {HEADER_LEN} bytes",
+                bytes.len()
+            ));
+        }
+        if &bytes[0..8] != MAGIC {
+            return corrupt("not a backstore cache file (bad magic bytes)");
+        }
+        let format_version = u32_at(bytes, 8);
+        if format_version != FORMAT_VERSION {
+            return Err(HeaderProblem::FormatChanged {
+                found: format_version,
+            });
+        }
+        if bytes.len() < HEADER_LEN {
+            return corrupt(&format!(
+                "truncated header: {} of {HEADER_LEN} bytes",
+                bytes.len()
+            ));
+        }
+        if xxh3_64(&bytes[..72]) != u64_at(bytes, 72) || u32_at(bytes, 12) as usize != HEADER_LEN {
+            return corrupt("header checksum mismatch");
+        }
+        let mut archive_sha256 = [0u8; 32];
+        archive_sha256.copy_from_slice(&bytes[16..48]);
+        Ok(Header {
+            format_version,
+            archive_sha256,
+            payload_len: u64_at(bytes, 48),
+            payload_checksum: u64_at(bytes, 56),
+            built_at_ms: u64_at(bytes, 64),
+        })
+    }
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(b)
+}

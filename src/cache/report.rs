@@ -1,0 +1,337 @@
+//! What a load did and why, how long each phase took, and the cache's state: `Display` for people,
+//! `Serialize` for `--json`.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Serialize, Serializer};
+
+/// A step of a cold build or a warm load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Hash,
+    Decompress,
+    Parse,
+    Index,
+    Encode,
+    Write,
+    Read,
+    Verify,
+    Decode,
+}
+
+impl Phase {
+    pub const COLD: [Phase; 6] = [
+        Phase::Hash,
+        Phase::Decompress,
+        Phase::Parse,
+        Phase::Index,
+        Phase::Encode,
+        Phase::Write,
+    ];
+    pub const WARM: [Phase; 4] = [Phase::Hash, Phase::Read, Phase::Verify, Phase::Decode];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Hash => "hash",
+            Phase::Decompress => "decompress",
+            Phase::Parse => "parse",
+            Phase::Index => "index",
+            Phase::Encode => "encode",
+            Phase::Write => "write",
+            Phase::Read => "read",
+            Phase::Verify => "verify",
+            Phase::Decode => "decode",
+        }
+    }
+}
+
+/// Time per phase, in the order the phases ran.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PhaseTimings(pub Vec<(Phase, Duration)>);
+
+impl PhaseTimings {
+    pub fn add(&mut self, phase: Phase, time: Duration) {
+        match self.0.iter_mut().find(|(p, _)| *p == phase) {
+            Some((_, t)) => *t += time,
+            None => self.0.push((phase, time)),
+        }
+    }
+
+    pub fn get(&self, phase: Phase) -> Option<Duration> {
+        self.0.iter().find(|(p, _)| *p == phase).map(|(_, t)| *t)
+    }
+
+    pub fn total(&self) -> Duration {
+        self.0.iter().map(|(_, t)| *t).sum()
+    }
+}
+
+impl Serialize for PhaseTimings {
+    /// A map of phase name to whole microseconds.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(p, t)| (p.name(), t.as_micros() as u64)))
+    }
+}
+
+/// How a database differs between the archive and the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Added,
+    Removed,
+    Modified,
+}
+
+impl ChangeKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "added",
+            ChangeKind::Removed => "removed",
+            ChangeKind::Modified => "modified",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub database: String,
+    pub change: ChangeKind,
+}
+
+/// The cache file's state against the archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheState {
+    Fresh,
+    /// Built from another archive; `changed` lists the databases that differ.
+    Stale {
+        changed: Vec<Change>,
+    },
+    Missing,
+    Corrupt {
+        detail: String,
+    },
+    /// Written by another format version of this program.
+    FormatChanged {
+        found: u32,
+        expected: u32,
+    },
+}
+
+impl CacheState {
+    /// The machine-readable word: what `status --json` prints as `state`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            CacheState::Fresh => "fresh",
+            CacheState::Stale { .. } => "stale",
+            CacheState::Missing => "missing",
+            CacheState::Corrupt { .. } => "corrupt",
+            CacheState::FormatChanged { .. } => "format-changed",
+        }
+    }
+
+    pub fn changed(&self) -> &[Change] {
+        match self {
+            CacheState::Stale { changed } => changed,
+            _ => &[],
+        }
+    }
+}
+
+impl fmt::Display for CacheState {
+    /// Which check decided the state, in words.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CacheState::Fresh => write!(f, "archive hash matches the cache"),
+            CacheState::Stale { changed } => {
+                write!(f, "archive hash differs")?;
+                if !changed.is_empty() {
+                    let list: Vec<String> = changed
+                        .iter()
+                        .map(|c| format!("{} {}", c.database, c.change.word()))
+                        .collect();
+                    write!(f, ": {}", list.join(", "))?;
+                }
+                Ok(())
+            }
+            CacheState::Missing => write!(f, "no cache file"),
+            CacheState::Corrupt { detail } => write!(f, "cache corrupt: {detail}"),
+            CacheState::FormatChanged { found, expected } => {
+                write!(
+                    f,
+                    "cache format {found}, this program reads format {expected}"
+                )
+            }
+        }
+    }
+}
+
+/// Why a build from the archive happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildReason {
+    /// The cache was not usable in this state.
+    Cache(CacheState),
+    /// A rebuild was asked for.
+    Forced,
+}
+
+impl fmt::Display for BuildReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildReason::Cache(state) => write!(f, "{state}"),
+            BuildReason::Forced => write!(f, "rebuild requested"),
+        }
+    }
+}
+
+/// Where the data of a load came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Read from a fresh cache file.
+    Loaded,
+    /// Built from the archive, and the cache file written.
+    Built(BuildReason),
+    /// Built from the archive, but the cache could not be written: the data lives in memory only.
+    InMemory { reason: BuildReason, why: String },
+}
+
+impl Outcome {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Outcome::Loaded => "loaded",
+            Outcome::Built(_) => "built",
+            Outcome::InMemory { .. } => "in-memory",
+        }
+    }
+
+    pub fn reason(&self) -> String {
+        match self {
+            Outcome::Loaded => "cache is fresh".to_string(),
+            Outcome::Built(reason) => reason.to_string(),
+            Outcome::InMemory { reason, why } => format!("{reason}; cache not written: {why}"),
+        }
+    }
+}
+
+/// What `load_or_build`, `rebuild` and `warm_load` return besides the data.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadReport {
+    #[serde(serialize_with = "outcome_word")]
+    pub outcome: Outcome,
+    pub reason: String,
+    #[serde(rename = "timings_us")]
+    pub timings: PhaseTimings,
+    #[serde(rename = "total_us", serialize_with = "micros")]
+    pub total: Duration,
+    pub databases: usize,
+    pub records: usize,
+    pub failed_databases: usize,
+    pub version: String,
+    pub cache_path: Option<PathBuf>,
+}
+
+fn outcome_word<S: Serializer>(outcome: &Outcome, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(outcome.word())
+}
+
+fn micros<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_micros() as u64)
+}
+
+/// The archive a manager reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArchiveInfo {
+    /// `embedded` or the path given.
+    pub source: String,
+    #[serde(serialize_with = "crate::hex::serialize")]
+    pub sha256: [u8; 32],
+    pub bytes: u64,
+}
+
+/// The cache file as found on disk.
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheFileInfo {
+    pub path: Option<PathBuf>,
+    pub exists: bool,
+    pub bytes: Option<u64>,
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub built_at: Option<SystemTime>,
+    #[serde(serialize_with = "crate::hex::serialize_opt")]
+    pub source_sha256: Option<[u8; 32]>,
+    pub format_version: Option<u32>,
+}
+
+/// Another `databases_*.bin` in the cache folder (another version's).
+#[derive(Debug, Clone, Serialize)]
+pub struct OtherCacheFile {
+    pub path: PathBuf,
+    pub bytes: u64,
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub modified: Option<SystemTime>,
+}
+
+/// What `status` reports: cheap, from headers only when the cache is fresh.
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheStatus {
+    #[serde(serialize_with = "state_word")]
+    pub state: CacheState,
+    /// Which check decided the state, in words.
+    pub reason: String,
+    pub version: String,
+    pub archive: ArchiveInfo,
+    pub cache: CacheFileInfo,
+    pub changed: Vec<Change>,
+    pub other_cache_files: Vec<OtherCacheFile>,
+}
+
+fn state_word<S: Serializer>(state: &CacheState, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(state.word())
+}
+
+fn rfc3339_opt<S: Serializer>(time: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+    match time {
+        Some(t) => s.serialize_str(&rfc3339(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+/// A UTC timestamp like `2026-11-24T07:30:03Z`.
+pub fn rfc3339(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's well-known algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// "just now", "42 s ago", "3 min ago", "5 h ago", "2 days ago".
+pub fn age(time: SystemTime, now: SystemTime) -> String {
+    let secs = now.duration_since(time).map_or(0, |d| d.as_secs());
+    match secs {
+        0..=4 => "just now".to_string(),
+        5..=59 => format!("{secs} s ago"),
+        60..=3599 => format!("{} min ago", secs / 60),
+        3600..=86_399 => format!("{} h ago", secs / 3600),
+        _ => format!("{} days ago", secs / 86_400),
+    }
+}

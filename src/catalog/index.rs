@@ -1,0 +1,378 @@
+//! A database's index: every field in one text arena, offset tables over it, and a key -> position table.
+//!
+//! The four sections are plain little-endian byte arrays held as `Bytes`, so a database built from CSV and
+//! one sliced out of a cache file are the same thing, and a warm load copies nothing. Accessors never panic
+//! on inconsistent offsets (a tampered cache): they answer "missing" instead.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde::Serialize;
+use xxhash_rust::xxh3::xxh3_64;
+
+/// The byte sections a database's index lives in.
+#[derive(Debug, Clone, Default)]
+pub struct Sections {
+    /// Every field's bytes, back to back (valid UTF-8 as a whole; fields start on char boundaries).
+    pub text: Bytes,
+    /// u32 LE per field: where the field ends in `text` (it starts where the previous one ends).
+    pub field_ends: Bytes,
+    /// u32 LE per record plus one sentinel: index of the record's first field.
+    pub record_starts: Bytes,
+    /// u32 LE open-addressing table, a power of two long: 0 is empty, else record position + 1.
+    pub key_slots: Bytes,
+}
+
+/// A key that occurs on more than one row: the lookup answers its first row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DuplicateKey {
+    pub key: String,
+    /// Position of the record the lookup returns.
+    pub first: u32,
+    /// Positions of the later records with the same key.
+    pub repeats: Vec<u32>,
+}
+
+/// How many rows needed attention, with the first few line numbers as examples.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Warnings {
+    pub ragged_rows: u64,
+    pub ragged_lines: Vec<u64>,
+    pub empty_key_rows: u64,
+    pub empty_key_lines: Vec<u64>,
+    pub duplicate_rows: u64,
+    pub duplicates: Vec<DuplicateKey>,
+}
+
+impl Warnings {
+    /// How many example line numbers are kept per kind of warning.
+    pub const EXAMPLES: usize = 20;
+
+    pub fn is_empty(&self) -> bool {
+        self.ragged_rows == 0 && self.empty_key_rows == 0 && self.duplicate_rows == 0
+    }
+}
+
+/// What is known about a database besides its records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatabaseMeta {
+    pub name: String,
+    #[serde(serialize_with = "crate::hex::serialize")]
+    pub source_sha256: [u8; 32],
+    /// Whether the header starts with `version` (then every row's first field is its version).
+    pub versioned: bool,
+    /// The version of the first data row, for versioned databases.
+    pub version: Option<String>,
+    /// The header without `version`; the first column is the key.
+    pub columns: Vec<String>,
+    pub warnings: Warnings,
+}
+
+/// One database's records and lookup. Cheap to clone: the data is shared.
+#[derive(Debug, Clone)]
+pub struct Database {
+    meta: Arc<DatabaseMeta>,
+    sections: Sections,
+}
+
+/// One record, borrowed from its database.
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a> {
+    db: &'a Database,
+    index: usize,
+    fields: (usize, usize),
+}
+
+impl Database {
+    pub(crate) fn from_parts(meta: DatabaseMeta, sections: Sections) -> Self {
+        Database {
+            meta: Arc::new(meta),
+            sections,
+        }
+    }
+
+    pub fn meta(&self) -> &DatabaseMeta {
+        &self.meta
+    }
+
+    pub(crate) fn sections(&self) -> &Sections {
+        &self.sections
+    }
+
+    pub fn name(&self) -> &str {
+        &self.meta.name
+    }
+
+    pub fn version(&self) -> Option<&str> {
+        self.meta.version.as_deref()
+    }
+
+    pub fn columns(&self) -> &[String] {
+        &self.meta.columns
+    }
+
+    pub fn warnings(&self) -> &Warnings {
+        &self.meta.warnings
+    }
+
+    /// Number of records (rows kept, duplicates included).
+    pub fn len(&self) -> usize {
+        (self.sections.record_starts.len() / 4).saturating_sub(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of different keys (what the lookup can find).
+    pub fn distinct_keys(&self) -> usize {
+        self.len() - self.meta.warnings.duplicate_rows as usize
+    }
+
+    /// The record at a position, `None` past the end.
+    pub fn record(&self, index: usize) -> Option<Record<'_>> {
+        let starts = &self.sections.record_starts;
+        let first = u32_at(starts, index)?;
+        let end = u32_at(starts, index + 1)?;
+        Some(Record {
+            db: self,
+            index,
+            fields: (first, end.max(first)),
+        })
+    }
+
+    pub fn records(&self) -> impl ExactSizeIterator<Item = Record<'_>> + '_ {
+        (0..self.len()).map(|i| self.record(i).unwrap_or_else(|| self.empty_record(i)))
+    }
+
+    /// The record a key leads to: the first row with that key.
+    pub fn lookup(&self, key: &str) -> Option<Record<'_>> {
+        self.position(key).and_then(|i| self.record(i))
+    }
+
+    /// The position of the first record with this key.
+    pub fn position(&self, key: &str) -> Option<usize> {
+        let slots = &self.sections.key_slots;
+        let count = slots.len() / 4;
+        if count == 0 {
+            return None;
+        }
+        let mask = count - 1;
+        let mut slot = xxh3_64(key.as_bytes()) as usize & mask;
+        // Bounded, so even a tampered table that is full cannot loop forever.
+        for _ in 0..count {
+            let entry = u32_at(slots, slot)?;
+            if entry == 0 {
+                return None;
+            }
+            let position = entry - 1;
+            if self.key_bytes(position) == Some(key.as_bytes()) {
+                return Some(position);
+            }
+            slot = (slot + 1) & mask;
+        }
+        None
+    }
+
+    fn key_bytes(&self, position: usize) -> Option<&[u8]> {
+        let starts = &self.sections.record_starts;
+        let field = u32_at(starts, position)? + self.key_field();
+        if field >= u32_at(starts, position + 1)? {
+            return None;
+        }
+        self.field_bytes(field)
+    }
+
+    /// Index of the key among a row's fields: after the version when there is one.
+    fn key_field(&self) -> usize {
+        usize::from(self.meta.versioned)
+    }
+
+    fn field_bytes(&self, field: usize) -> Option<&[u8]> {
+        let ends = &self.sections.field_ends;
+        let start = if field == 0 {
+            0
+        } else {
+            u32_at(ends, field - 1)?
+        };
+        let end = u32_at(ends, field)?;
+        self.sections.text.get(start..end)
+    }
+
+    fn field_str(&self, field: usize) -> Option<&str> {
+        // Valid by construction; a tampered cache shows a replacement mark rather than panicking.
+        self.field_bytes(field)
+            .map(|b| std::str::from_utf8(b).unwrap_or("\u{fffd}"))
+    }
+
+    fn empty_record(&self, index: usize) -> Record<'_> {
+        Record {
+            db: self,
+            index,
+            fields: (0, 0),
+        }
+    }
+}
+
+impl<'a> Record<'a> {
+    /// Position among the database's records (what the lookup maps keys to).
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    pub fn database(&self) -> &'a Database {
+        self.db
+    }
+
+    fn field_count(&self) -> usize {
+        self.fields.1 - self.fields.0
+    }
+
+    fn field(&self, i: usize) -> Option<&'a str> {
+        (i < self.field_count())
+            .then(|| self.db.field_str(self.fields.0 + i))
+            .flatten()
+    }
+
+    /// The row's version field, for versioned databases.
+    pub fn version(&self) -> Option<&'a str> {
+        if self.db.meta.versioned {
+            self.field(0)
+        } else {
+            None
+        }
+    }
+
+    pub fn key(&self) -> &'a str {
+        self.field(self.db.key_field()).unwrap_or("")
+    }
+
+    /// The value of column `column` (0 is the key); `None` when this row is too short to have it.
+    pub fn value(&self, column: usize) -> Option<&'a str> {
+        self.field(self.db.key_field() + column)
+    }
+
+    /// One entry per column, `None` for the fields a short row lacks.
+    pub fn values(&self) -> impl Iterator<Item = Option<&'a str>> + 'a {
+        let record = *self;
+        (0..self.db.columns().len()).map(move |c| record.value(c))
+    }
+
+    /// Fields beyond the header's columns, which a long row carries.
+    pub fn extra(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let record = *self;
+        let first = self.db.key_field() + self.db.columns().len();
+        (first..self.field_count()).filter_map(move |i| record.field(i))
+    }
+
+    /// Whether this row has a different number of fields than the header.
+    pub fn is_ragged(&self) -> bool {
+        self.field_count() != self.db.key_field() + self.db.columns().len()
+    }
+
+    /// Every field of the row after the version: key, values, then extras.
+    pub fn fields(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let record = *self;
+        (self.db.key_field()..self.field_count()).filter_map(move |i| record.field(i))
+    }
+}
+
+/// Reads the `index`th little-endian u32 of a section.
+fn u32_at(section: &[u8], index: usize) -> Option<usize> {
+    let start = index.checked_mul(4)?;
+    let bytes = section.get(start..start + 4)?;
+    Some(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize)
+}
+
+/// Builds the text arena and offset tables row by row while the CSV is read.
+#[derive(Debug, Default)]
+pub(crate) struct ArenaBuilder {
+    text: Vec<u8>,
+    field_ends: Vec<u8>,
+    record_starts: Vec<u8>,
+    fields: u32,
+}
+
+impl ArenaBuilder {
+    /// Sized from the CSV's length, an upper bound on the text, so the arena never reallocates.
+    pub(crate) fn with_capacity(csv_bytes: usize) -> Self {
+        ArenaBuilder {
+            text: Vec::with_capacity(csv_bytes),
+            field_ends: Vec::with_capacity(csv_bytes / 8),
+            record_starts: Vec::with_capacity(csv_bytes / 32),
+            fields: 0,
+        }
+    }
+
+    /// Appends one row given as its concatenated field bytes and the length of each field.
+    pub(crate) fn push_row(&mut self, joined: &[u8], lengths: impl Iterator<Item = usize>) {
+        self.record_starts
+            .extend_from_slice(&self.fields.to_le_bytes());
+        let mut end = self.text.len();
+        self.text.extend_from_slice(joined);
+        for len in lengths {
+            end += len;
+            self.field_ends
+                .extend_from_slice(&(end as u32).to_le_bytes());
+            self.fields += 1;
+        }
+    }
+
+    pub(crate) fn finish(mut self) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        self.record_starts
+            .extend_from_slice(&self.fields.to_le_bytes());
+        (self.text, self.field_ends, self.record_starts)
+    }
+}
+
+/// Builds the key table over an arena and finds the duplicate keys.
+pub(crate) fn build_key_table(
+    text: &[u8],
+    field_ends: &[u8],
+    record_starts: &[u8],
+    versioned: bool,
+) -> (Vec<u8>, Vec<DuplicateKey>) {
+    let records = (record_starts.len() / 4).saturating_sub(1);
+    let slot_count = (records * 2).next_power_of_two().max(16);
+    let mask = slot_count - 1;
+    let mut slots = vec![0u32; slot_count];
+    let mut duplicates: Vec<DuplicateKey> = Vec::new();
+    let mut duplicate_of_first: HashMap<usize, usize> = HashMap::new();
+    let key_of = |position: usize| -> &[u8] {
+        let field = u32_at(record_starts, position).unwrap_or(0) + usize::from(versioned);
+        let start = match field {
+            0 => 0,
+            f => u32_at(field_ends, f - 1).unwrap_or(0),
+        };
+        let end = u32_at(field_ends, field).unwrap_or(start);
+        &text[start..end]
+    };
+    for position in 0..records {
+        let key = key_of(position);
+        let mut slot = xxh3_64(key) as usize & mask;
+        loop {
+            let entry = slots[slot] as usize;
+            if entry == 0 {
+                slots[slot] = position as u32 + 1;
+                break;
+            }
+            if key_of(entry - 1) == key {
+                let first = entry - 1;
+                let at = *duplicate_of_first.entry(first).or_insert_with(|| {
+                    duplicates.push(DuplicateKey {
+                        key: String::from_utf8_lossy(key).into_owned(),
+                        first: first as u32,
+                        repeats: Vec::new(),
+                    });
+                    duplicates.len() - 1
+                });
+                duplicates[at].repeats.push(position as u32);
+                break;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+    let bytes = slots.iter().flat_map(|s| s.to_le_bytes()).collect();
+    (bytes, duplicates)
+}

@@ -1,0 +1,254 @@
+//! The data model, with no disk cache involved: archive bytes -> every database's index.
+
+pub mod archive;
+pub mod compare;
+pub(crate) mod csv;
+pub mod index;
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde::Serialize;
+
+pub use archive::{Limits, SkipReason, SkippedEntry};
+pub use index::{Database, DatabaseMeta, DuplicateKey, Record, Warnings};
+
+use crate::error::ArchiveError;
+use archive::CsvEntry;
+use index::Sections;
+
+/// The version used for the cache file name when no database carries one.
+pub const DEFAULT_VERSION: &str = "v0.1.0";
+
+/// A database that could not be loaded (invalid UTF-8), kept so it can be reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedDatabase {
+    pub name: String,
+    #[serde(serialize_with = "crate::hex::serialize")]
+    pub source_sha256: [u8; 32],
+    pub error: String,
+}
+
+/// Every database of one archive, sorted by name.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub(crate) databases: Vec<Database>,
+    pub(crate) failed: Vec<FailedDatabase>,
+    pub(crate) skipped: Vec<SkippedEntry>,
+}
+
+/// Wall time of each phase of a build from the archive.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuildTimings {
+    /// Per-database SHA-256s (the archive's own hash is timed by the caller).
+    pub hash: Duration,
+    pub decompress: Duration,
+    pub parse: Duration,
+    pub index: Duration,
+}
+
+impl Catalog {
+    pub(crate) fn from_parts(
+        mut databases: Vec<Database>,
+        mut failed: Vec<FailedDatabase>,
+        skipped: Vec<SkippedEntry>,
+    ) -> Self {
+        databases.sort_by(|a, b| a.name().cmp(b.name()));
+        failed.sort_by(|a, b| a.name.cmp(&b.name));
+        Catalog {
+            databases,
+            failed,
+            skipped,
+        }
+    }
+
+    pub fn databases(&self) -> &[Database] {
+        &self.databases
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Database> {
+        self.databases
+            .binary_search_by(|d| d.name().cmp(name))
+            .ok()
+            .map(|i| &self.databases[i])
+    }
+
+    /// Databases left out because they could not be read.
+    pub fn failed(&self) -> &[FailedDatabase] {
+        &self.failed
+    }
+
+    /// Archive entries that were not databases.
+    pub fn skipped(&self) -> &[SkippedEntry] {
+        &self.skipped
+    }
+
+    pub fn records(&self) -> usize {
+        self.databases.iter().map(Database::len).sum()
+    }
+
+    /// The first versioned database's version in name order, else the default; names the cache file.
+    pub fn version(&self) -> &str {
+        self.databases
+            .iter()
+            .find_map(Database::version)
+            .unwrap_or(DEFAULT_VERSION)
+    }
+
+    /// Every database's source hash, loaded or failed, by name.
+    pub fn source_hashes(&self) -> Vec<(&str, [u8; 32])> {
+        let loaded = self
+            .databases
+            .iter()
+            .map(|d| (d.name(), d.meta().source_sha256));
+        let failed = self
+            .failed
+            .iter()
+            .map(|f| (f.name.as_str(), f.source_sha256));
+        let mut all: Vec<_> = loaded.chain(failed).collect();
+        all.sort();
+        all
+    }
+}
+
+/// Reads an archive and indexes every database in it, on all cores.
+pub fn build(bytes: &[u8], limits: &Limits) -> Result<(Catalog, BuildTimings), ArchiveError> {
+    let start = Instant::now();
+    let unpacked = archive::unpack(bytes, limits)?;
+    let decompress = start.elapsed();
+
+    let start = Instant::now();
+    let mut work: Vec<CsvEntry> = unpacked.entries;
+    // Largest first, so the two cores finish together.
+    work.sort_by_key(|e| std::cmp::Reverse(e.bytes.len()));
+    let queue: Vec<Mutex<Option<CsvEntry>>> =
+        work.into_iter().map(|e| Mutex::new(Some(e))).collect();
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(queue.len());
+    let results: Vec<Outcome> = std::thread::scope(|scope| {
+        let run = || work_through(&queue, &next);
+        let helpers: Vec<_> = (1..workers).map(|_| scope.spawn(run)).collect();
+        let mut all = run();
+        for helper in helpers {
+            all.extend(helper.join().unwrap_or_default());
+        }
+        all
+    });
+    let wall = start.elapsed();
+
+    let mut cpu = BuildTimings::default();
+    let mut databases = Vec::new();
+    let mut failed = Vec::new();
+    for outcome in results {
+        cpu.hash += outcome.cpu.hash;
+        cpu.parse += outcome.cpu.parse;
+        cpu.index += outcome.cpu.index;
+        match outcome.result {
+            Ok(db) => databases.push(db),
+            Err(f) => failed.push(f),
+        }
+    }
+    let timings = split_wall_time(wall, decompress, cpu);
+    Ok((
+        Catalog::from_parts(databases, failed, unpacked.skipped),
+        timings,
+    ))
+}
+
+/// Shares the parallel section's wall time among its phases by their CPU time, so phases add up to the wall.
+fn split_wall_time(wall: Duration, decompress: Duration, cpu: BuildTimings) -> BuildTimings {
+    let total = (cpu.hash + cpu.parse + cpu.index).as_secs_f64();
+    let share = |d: Duration| {
+        if total > 0.0 {
+            wall.mul_f64(d.as_secs_f64() / total)
+        } else {
+            Duration::ZERO
+        }
+    };
+    BuildTimings {
+        hash: share(cpu.hash),
+        decompress,
+        parse: share(cpu.parse),
+        index: share(cpu.index),
+    }
+}
+
+struct Outcome {
+    result: Result<Database, FailedDatabase>,
+    cpu: BuildTimings,
+}
+
+fn work_through(queue: &[Mutex<Option<CsvEntry>>], next: &AtomicUsize) -> Vec<Outcome> {
+    let mut done = Vec::new();
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(slot) = queue.get(i) else {
+            return done;
+        };
+        let entry = slot.lock().ok().and_then(|mut e| e.take());
+        if let Some(entry) = entry {
+            done.push(index_entry(entry));
+        }
+    }
+}
+
+/// Hashes, parses and indexes one CSV entry; its bytes are dropped as soon as they are parsed.
+fn index_entry(entry: CsvEntry) -> Outcome {
+    let mut cpu = BuildTimings::default();
+    let t = Instant::now();
+    let source_sha256 = archive::sha256(&entry.bytes);
+    cpu.hash = t.elapsed();
+
+    let t = Instant::now();
+    let parsed = csv::parse(&entry.path, &entry.bytes);
+    drop(entry.bytes);
+    cpu.parse = t.elapsed();
+    let parsed = match parsed {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            let failed = FailedDatabase {
+                name: entry.name,
+                source_sha256,
+                error,
+            };
+            return Outcome {
+                result: Err(failed),
+                cpu,
+            };
+        }
+    };
+
+    let t = Instant::now();
+    let (key_slots, duplicates) = index::build_key_table(
+        &parsed.text,
+        &parsed.field_ends,
+        &parsed.record_starts,
+        parsed.versioned,
+    );
+    let mut warnings = parsed.warnings;
+    warnings.duplicate_rows = duplicates.iter().map(|d| d.repeats.len() as u64).sum();
+    warnings.duplicates = duplicates;
+    let meta = DatabaseMeta {
+        name: entry.name,
+        source_sha256,
+        versioned: parsed.versioned,
+        version: parsed.version,
+        columns: parsed.columns,
+        warnings,
+    };
+    let sections = Sections {
+        text: Bytes::from(parsed.text),
+        field_ends: Bytes::from(parsed.field_ends),
+        record_starts: Bytes::from(parsed.record_starts),
+        key_slots: Bytes::from(key_slots),
+    };
+    cpu.index = t.elapsed();
+    Outcome {
+        result: Ok(Database::from_parts(meta, sections)),
+        cpu,
+    }
+}

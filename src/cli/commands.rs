@@ -1,0 +1,249 @@
+//! One function per headless subcommand, each writing to `impl Write` and returning the exit code.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+
+use super::Global;
+use super::render::{self, grouped};
+use crate::cache::{CacheManager, CacheState, Loaded};
+use crate::catalog::Catalog;
+use crate::record::RecordData;
+use crate::search::{self, Query, Scope};
+use crate::timing::{self, LoadKind, SeriesOptions};
+
+const NOT_FRESH: u8 = 1;
+
+pub fn status(manager: &CacheManager, json: bool, out: &mut impl Write) -> Result<ExitCode> {
+    let status = manager.status()?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&status)?)?;
+    } else {
+        render::status(&status, out)?;
+    }
+    Ok(match status.state {
+        CacheState::Fresh => ExitCode::SUCCESS,
+        _ => ExitCode::from(NOT_FRESH),
+    })
+}
+
+pub fn load(manager: &CacheManager, json: bool, out: &mut impl Write) -> Result<ExitCode> {
+    report(&manager.load_or_build()?, json, out)
+}
+
+pub fn rebuild(manager: &CacheManager, json: bool, out: &mut impl Write) -> Result<ExitCode> {
+    report(&manager.rebuild()?, json, out)
+}
+
+fn report(loaded: &Loaded, json: bool, out: &mut impl Write) -> Result<ExitCode> {
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&loaded.report)?)?;
+    } else {
+        render::load_report(&loaded.report, out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn invalidate(manager: &CacheManager, json: bool, out: &mut impl Write) -> Result<ExitCode> {
+    let removed = manager.invalidate()?;
+    if json {
+        writeln!(out, "{}", json!({ "removed": removed }))?;
+    } else if removed.is_empty() {
+        writeln!(out, "nothing to remove: no cache files")?;
+    } else {
+        for path in &removed {
+            writeln!(out, "removed {}", path.display())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn list(manager: &CacheManager, json: bool, out: &mut impl Write) -> Result<ExitCode> {
+    let catalog = manager.load_or_build()?.catalog;
+    if json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&render::list_json(&catalog))?
+        )?;
+    } else {
+        render::list(&catalog, out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn get(
+    manager: &CacheManager,
+    database: &str,
+    key: &str,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<ExitCode> {
+    let catalog = manager.load_or_build()?.catalog;
+    let db = known_database(&catalog, database)?;
+    let Some(record) = catalog.databases()[db].lookup(key) else {
+        let close = closest_keys(&catalog, db, key, 5);
+        eprint!("backstore: no key {key:?} in {database}");
+        if close.is_empty() {
+            eprintln!();
+        } else {
+            eprintln!("; closest keys: {}", close.join(", "));
+        }
+        return Ok(ExitCode::from(NOT_FRESH));
+    };
+    let record = RecordData::from(record);
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&record)?)?;
+    } else {
+        render::record(&record, out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn search(
+    manager: &CacheManager,
+    text: &str,
+    database: Option<&str>,
+    limit: usize,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<ExitCode> {
+    let catalog = manager.load_or_build()?.catalog;
+    let scope = match database {
+        Some(name) => Scope::Database(known_database(&catalog, name)?),
+        None => Scope::All,
+    };
+    let query = Query::new(text);
+    let never = AtomicBool::new(false);
+    let hits = search::search(&catalog, &query, scope, None, &never).unwrap_or_default();
+    let shown: Vec<_> = hits.iter().take(limit).collect();
+    if json {
+        let rows: Vec<_> = shown
+            .iter()
+            .filter_map(|hit| {
+                let record = catalog.databases()[hit.database].record(hit.record)?;
+                let data = RecordData::from(record);
+                let mut value = serde_json::to_value(&data).ok()?;
+                value["score"] = json!(hit.score);
+                Some(value)
+            })
+            .collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+    } else {
+        render::hits(&catalog, &shown, hits.len(), out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn bench(
+    global: &Global,
+    runs: usize,
+    warmup: usize,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<ExitCode> {
+    if runs == 0 {
+        bail!("--runs must be at least 1");
+    }
+    // A temporary data dir unless one was named, so a benchmark never disturbs a real cache.
+    let temp = match &global.data_dir {
+        Some(_) => None,
+        None => Some(tempfile::tempdir().context("creating a temporary data dir")?),
+    };
+    let manager = Arc::new(global.manager(temp.as_ref().map(|t| t.path().to_path_buf())));
+    let first = manager.rebuild()?;
+    if !matches!(first.report.outcome, crate::cache::Outcome::Built(_)) {
+        bail!("cannot time warm loads: {}", first.report.reason);
+    }
+    let never = AtomicBool::new(false);
+    let options = SeriesOptions { runs, warmup };
+    let series = timing::run_series(&manager, options, &never, |_, _| {})?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&series.to_json())?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let loaded = manager.loaded().unwrap_or(first);
+    writeln!(
+        out,
+        "archive {}: {} databases, {} records; {} cold and {} warm runs after {} warm-up pairs",
+        manager.options().source.label(),
+        loaded.report.databases,
+        grouped(loaded.report.records),
+        runs,
+        runs,
+        warmup
+    )?;
+    for kind in [LoadKind::Cold, LoadKind::Warm] {
+        let name = match kind {
+            LoadKind::Cold => "cold (build from the archive and write the cache)",
+            LoadKind::Warm => "warm (load from the cache file)",
+        };
+        writeln!(out, "\n{name}")?;
+        if let Some(summary) = series.summary(kind) {
+            for line in summary.lines() {
+                writeln!(out, "{line}")?;
+            }
+        }
+        let phases: Vec<String> = series
+            .phase_medians(kind)
+            .iter()
+            .map(|(p, t)| format!("{} {}", p.name(), timing::seconds(*t)))
+            .collect();
+        writeln!(out, "  Phases (median):     {}", phases.join(" · "))?;
+    }
+    writeln!(out)?;
+    if let Some(headline) = series.headline() {
+        writeln!(out, "{headline}")?;
+    }
+    if let Some(line) = series.break_even() {
+        writeln!(out, "{line}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The position of a database by name, or an error listing the known ones.
+fn known_database(catalog: &Catalog, name: &str) -> Result<usize> {
+    if let Some(i) = catalog.databases().iter().position(|d| d.name() == name) {
+        return Ok(i);
+    }
+    if let Some(failed) = catalog.failed().iter().find(|f| f.name == name) {
+        bail!("database {name} could not be loaded: {}", failed.error);
+    }
+    let known: Vec<&str> = catalog.databases().iter().map(|d| d.name()).collect();
+    bail!("unknown database {name:?} (known: {})", known.join(", "))
+}
+
+/// The keys most like `key`: typos by edit distance, and keys containing it as a fuzzy match.
+fn closest_keys(catalog: &Catalog, db: usize, key: &str, count: usize) -> Vec<String> {
+    let database = &catalog.databases()[db];
+    let wanted = key.to_lowercase();
+    let query = Query::new(key);
+    let mut scored: Vec<(f64, &str)> = database
+        .records()
+        .map(|record| {
+            let candidate = record.key();
+            let folded = candidate.to_lowercase();
+            let similarity = (strsim::jaro_winkler(&wanted, &folded)
+                + strsim::normalized_damerau_levenshtein(&wanted, &folded))
+                / 2.0;
+            let contains = if query.score(candidate).is_some() {
+                0.15
+            } else {
+                0.0
+            };
+            (similarity + contains, candidate)
+        })
+        .filter(|(score, _)| *score > 0.5)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored
+        .into_iter()
+        .take(count)
+        .map(|(_, k)| k.to_string())
+        .collect()
+}

@@ -1,0 +1,191 @@
+//! The command line: clap definitions, set-up shared by every subcommand, and dispatch.
+//!
+//! Headless subcommands print to stdout (`--json` for scripts) and never touch the terminal's modes; with no
+//! subcommand the inspector opens.
+
+mod commands;
+mod render;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+
+use crate::cache::{ArchiveSource, CacheManager, ManagerOptions, default_data_dir};
+use crate::catalog::Limits;
+
+/// Inspect and manage the binary cache of an archive of CSV databases.
+#[derive(Debug, Parser)]
+#[command(name = "backstore", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every subcommand accepts, before or after its name.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Archive to read instead of the embedded one (a .tar.gz of CSV files).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub archive: Option<PathBuf>,
+    /// Data directory; the cache lives in its cache/ folder [default: $BACKSTORE_DATA_DIR, else the
+    /// platform data directory].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Log decisions on stderr (-vv for more detail).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Largest decompressed archive entry accepted, in MiB.
+    #[arg(long, global = true, value_name = "MIB", default_value_t = Limits::default().max_entry_bytes >> 20)]
+    pub max_entry_mib: u64,
+    /// Largest total decompressed archive accepted, in MiB.
+    #[arg(long, global = true, value_name = "MIB", default_value_t = Limits::default().max_total_bytes >> 20)]
+    pub max_total_mib: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the terminal inspector (the default).
+    Tui,
+    /// Is the cache fresh? Reads only the cache file's header when it is. Exit 0 when fresh, 1 otherwise.
+    Status(JsonFlag),
+    /// Load as an application does at start-up: from the cache when fresh, else build and write it.
+    Load(JsonFlag),
+    /// Build from the archive and write the cache, whatever state it is in.
+    Rebuild(JsonFlag),
+    /// Delete the cache files and checksums.json.
+    Invalidate(JsonFlag),
+    /// List the databases with their columns, counts and warnings.
+    List(JsonFlag),
+    /// Look a key up in a database. Exit 1 when absent, with the closest keys on stderr.
+    Get {
+        database: String,
+        key: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fuzzy search over keys and values, best match first.
+    Search {
+        query: String,
+        /// Search only this database.
+        #[arg(long, value_name = "DB")]
+        db: Option<String>,
+        /// Show at most this many results.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Time N cold builds against N warm loads, interleaved, after K warm-up pairs.
+    Bench {
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+        #[arg(long, default_value_t = 3)]
+        warmup: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl Global {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_entry_bytes: self.max_entry_mib.saturating_mul(1 << 20),
+            max_total_bytes: self.max_total_mib.saturating_mul(1 << 20),
+        }
+    }
+
+    /// The manager for these options; `data_dir` overrides the resolved data dir.
+    pub fn manager(&self, data_dir: Option<PathBuf>) -> CacheManager {
+        let source = match &self.archive {
+            Some(path) => ArchiveSource::Path(path.clone()),
+            None => ArchiveSource::Embedded,
+        };
+        CacheManager::new(ManagerOptions {
+            source,
+            data_dir: data_dir
+                .or_else(|| self.data_dir.clone())
+                .or_else(default_data_dir),
+            limits: self.limits(),
+        })
+    }
+}
+
+/// Parses the arguments and runs the command, writing to stdout.
+pub fn run() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Tui);
+    if matches!(command, Command::Tui) {
+        let manager = Arc::new(cli.global.manager(None));
+        drop(manager);
+        <Cli as clap::CommandFactory>::command().print_help()?; // TUI-HOOK
+        return Ok(ExitCode::SUCCESS);
+    }
+    init_logging(cli.global.verbose);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let code = execute(&cli.global, command, &mut out)?;
+    out.flush()?;
+    Ok(code)
+}
+
+/// Runs one headless command, writing its output to `out`.
+pub fn execute(global: &Global, command: Command, out: &mut impl Write) -> Result<ExitCode> {
+    match command {
+        Command::Tui => {
+            anyhow::bail!("the inspector needs a terminal; run `backstore` without a subcommand")
+        }
+        Command::Status(f) => commands::status(&global.manager(None), f.json, out),
+        Command::Load(f) => commands::load(&global.manager(None), f.json, out),
+        Command::Rebuild(f) => commands::rebuild(&global.manager(None), f.json, out),
+        Command::Invalidate(f) => commands::invalidate(&global.manager(None), f.json, out),
+        Command::List(f) => commands::list(&global.manager(None), f.json, out),
+        Command::Get {
+            database,
+            key,
+            json,
+        } => commands::get(&global.manager(None), &database, &key, json, out),
+        Command::Search {
+            query,
+            db,
+            limit,
+            json,
+        } => commands::search(
+            &global.manager(None),
+            &query,
+            db.as_deref(),
+            limit,
+            json,
+            out,
+        ),
+        Command::Bench { runs, warmup, json } => commands::bench(global, runs, warmup, json, out),
+    }
+}
+
+fn init_logging(verbose: u8) {
+    if verbose == 0 {
+        return;
+    }
+    let level = if verbose == 1 {
+        "backstore=info"
+    } else {
+        "backstore=debug"
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,22 @@
+//! backstore: a versioned binary backing store for an archive of CSV databases.
+//!
+//! [`catalog`] turns a `databases.tar.gz` into an index per database (records, key lookup, columns,
+//! version); [`cache`] keeps that index in `<data dir>/cache/databases_<version>.bin` and decides, through
+//! [`CacheManager`], when the file can be loaded instead of parsing CSV. The library knows nothing of
+//! terminals: the command line and the inspector are built on top of it.
+
+pub mod cache;
+pub mod catalog;
+pub mod cli;
+pub mod corpus;
+pub mod embedded;
+pub mod error;
+pub mod hex;
+pub mod record;
+pub mod search;
+pub mod timing;
+
+pub use cache::{CacheManager, CacheState, CacheStatus, LoadReport, ManagerOptions};
+pub use catalog::{Catalog, Database, Limits, Record};
+pub use error::{ArchiveError, Error};
+pub use record::RecordData;
