@@ -37,6 +37,8 @@ struct WireDatabase<'a> {
     versioned: bool,
     version: Option<&'a str>,
     #[serde(borrow)]
+    version_exceptions: Vec<(u32, &'a str)>,
+    #[serde(borrow)]
     columns: Vec<&'a str>,
     ragged_rows: u64,
     ragged_lines: Vec<u64>,
@@ -148,6 +150,11 @@ fn wire_database(db: &Database) -> WireDatabase<'_> {
         source_sha256: &meta.source_sha256,
         versioned: meta.versioned,
         version: meta.version.as_deref(),
+        version_exceptions: meta
+            .version_exceptions
+            .iter()
+            .map(|(p, v)| (*p, v.as_str()))
+            .collect(),
         columns: meta.columns.iter().map(String::as_str).collect(),
         ragged_rows: warnings.ragged_rows,
         ragged_lines: warnings.ragged_lines.clone(),
@@ -185,6 +192,11 @@ fn owned_database(payload: &Bytes, wire: WireDatabase<'_>) -> Result<Database, S
         source_sha256: sha(wire.source_sha256)?,
         versioned: wire.versioned,
         version: wire.version.map(str::to_string),
+        version_exceptions: wire
+            .version_exceptions
+            .into_iter()
+            .map(|(p, v)| (p, v.to_string()))
+            .collect(),
         columns: wire.columns.into_iter().map(str::to_string).collect(),
         warnings: Warnings {
             ragged_rows: wire.ragged_rows,

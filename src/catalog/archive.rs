@@ -96,6 +96,18 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
 
 /// Decompresses and walks the archive, keeping CSV entries and listing the rest.
 pub fn unpack(bytes: &[u8], limits: &Limits) -> Result<Unpacked, ArchiveError> {
+    let mut entries = Vec::new();
+    let skipped = unpack_each(bytes, limits, |entry| entries.push(entry))?;
+    Ok(Unpacked { entries, skipped })
+}
+
+/// Like [`unpack`], but hands each CSV entry over as soon as it is read, so parsing can overlap
+/// decompression. Returns the skipped entries once the whole stream has been checked.
+pub fn unpack_each(
+    bytes: &[u8],
+    limits: &Limits,
+    mut on_entry: impl FnMut(CsvEntry),
+) -> Result<Vec<SkippedEntry>, ArchiveError> {
     check_gzip_magic(bytes)?;
     let stream = StreamState::default();
     let counted = Counted {
@@ -105,7 +117,8 @@ pub fn unpack(bytes: &[u8], limits: &Limits) -> Result<Unpacked, ArchiveError> {
         state: &stream,
     };
     let mut archive = tar::Archive::new(counted);
-    let mut unpacked = Unpacked::default();
+    let mut skipped = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     let mut seen_entries = 0usize;
     let mut end_of_last_entry = 0u64;
 
@@ -120,13 +133,13 @@ pub fn unpack(bytes: &[u8], limits: &Limits) -> Result<Unpacked, ArchiveError> {
         let name = match classify_entry(&entry, &path) {
             Ok(name) => name,
             Err(reason) => {
-                unpacked.skipped.push(SkippedEntry { path, reason });
+                skipped.push(SkippedEntry { path, reason });
                 continue;
             }
         };
-        if unpacked.entries.iter().any(|e| e.name == name) {
+        if names.contains(&name) {
             let reason = SkipReason::DuplicateName;
-            unpacked.skipped.push(SkippedEntry { path, reason });
+            skipped.push(SkippedEntry { path, reason });
             continue;
         }
         if size > limits.max_entry_bytes {
@@ -140,7 +153,8 @@ pub fn unpack(bytes: &[u8], limits: &Limits) -> Result<Unpacked, ArchiveError> {
         if data.len() as u64 != size {
             return Err(ArchiveError::TruncatedTar);
         }
-        unpacked.entries.push(CsvEntry {
+        names.push(name.clone());
+        on_entry(CsvEntry {
             name,
             path,
             bytes: data,
@@ -158,10 +172,10 @@ pub fn unpack(bytes: &[u8], limits: &Limits) -> Result<Unpacked, ArchiveError> {
     // Read to the end of the gzip stream so its length and CRC trailer are checked too.
     io::copy(&mut rest, &mut io::sink()).map_err(|e| stream.classify(e))?;
 
-    if unpacked.entries.is_empty() {
-        return Err(no_databases(&unpacked.skipped));
+    if names.is_empty() {
+        return Err(no_databases(&skipped));
     }
-    Ok(unpacked)
+    Ok(skipped)
 }
 
 fn no_databases(skipped: &[SkippedEntry]) -> ArchiveError {

@@ -7,6 +7,8 @@ use crate::catalog::index::{ArenaBuilder, Warnings};
 pub(crate) struct ParsedCsv {
     pub versioned: bool,
     pub version: Option<String>,
+    /// Rows whose version differs from the database's: (record position, version).
+    pub version_exceptions: Vec<(u32, String)>,
     pub columns: Vec<String>,
     pub text: Vec<u8>,
     pub field_ends: Vec<u8>,
@@ -35,7 +37,9 @@ pub(crate) fn parse(path: &str, bytes: &[u8]) -> Result<ParsedCsv, String> {
     let key_field = usize::from(versioned);
     let columns = header[key_field.min(header.len())..].to_vec();
     let expected_fields = key_field + columns.len();
-    let mut version = None;
+    let mut version: Option<String> = None;
+    let mut version_exceptions = Vec::new();
+    let mut records = 0u32;
 
     while let Some(line) = next_row(&mut reader, &mut row, path)? {
         if versioned && version.is_none() {
@@ -52,12 +56,25 @@ pub(crate) fn parse(path: &str, bytes: &[u8]) -> Result<ParsedCsv, String> {
         if row.len() != expected_fields {
             note(&mut warnings.ragged_rows, &mut warnings.ragged_lines, line);
         }
-        arena.push_row(row.as_slice(), row.iter().map(<[u8]>::len));
+        // The version is stored once per database; a row keeps its own only when it differs.
+        let version_len = if versioned {
+            let own = row.get(0).unwrap_or_default();
+            if version.as_deref().map(str::as_bytes) != Some(own) {
+                version_exceptions.push((records, to_string(own)));
+            }
+            own.len()
+        } else {
+            0
+        };
+        let fields = row.iter().skip(key_field).map(<[u8]>::len);
+        arena.push_row(&row.as_slice()[version_len..], fields);
+        records += 1;
     }
     let (text, field_ends, record_starts) = arena.finish();
     Ok(ParsedCsv {
         versioned,
         version,
+        version_exceptions,
         columns,
         text,
         field_ends,

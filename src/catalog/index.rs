@@ -64,6 +64,8 @@ pub struct DatabaseMeta {
     pub versioned: bool,
     /// The version of the first data row, for versioned databases.
     pub version: Option<String>,
+    /// Rows whose version differs from `version`: (record position, version), by position.
+    pub version_exceptions: Vec<(u32, String)>,
     /// The header without `version`; the first column is the key.
     pub columns: Vec<String>,
     pub warnings: Warnings,
@@ -177,16 +179,22 @@ impl Database {
 
     fn key_bytes(&self, position: usize) -> Option<&[u8]> {
         let starts = &self.sections.record_starts;
-        let field = u32_at(starts, position)? + self.key_field();
+        let field = u32_at(starts, position)?;
         if field >= u32_at(starts, position + 1)? {
             return None;
         }
         self.field_bytes(field)
     }
 
-    /// Index of the key among a row's fields: after the version when there is one.
-    fn key_field(&self) -> usize {
-        usize::from(self.meta.versioned)
+    fn row_version(&self, position: usize) -> Option<&str> {
+        if !self.meta.versioned {
+            return None;
+        }
+        let exceptions = &self.meta.version_exceptions;
+        match exceptions.binary_search_by_key(&(position as u32), |(p, _)| *p) {
+            Ok(i) => Some(exceptions[i].1.as_str()),
+            Err(_) => self.meta.version.as_deref(),
+        }
     }
 
     fn field_bytes(&self, field: usize) -> Option<&[u8]> {
@@ -235,22 +243,18 @@ impl<'a> Record<'a> {
             .flatten()
     }
 
-    /// The row's version field, for versioned databases.
+    /// The row's version, for versioned databases.
     pub fn version(&self) -> Option<&'a str> {
-        if self.db.meta.versioned {
-            self.field(0)
-        } else {
-            None
-        }
+        self.db.row_version(self.index)
     }
 
     pub fn key(&self) -> &'a str {
-        self.field(self.db.key_field()).unwrap_or("")
+        self.field(0).unwrap_or("")
     }
 
     /// The value of column `column` (0 is the key); `None` when this row is too short to have it.
     pub fn value(&self, column: usize) -> Option<&'a str> {
-        self.field(self.db.key_field() + column)
+        self.field(column)
     }
 
     /// One entry per column, `None` for the fields a short row lacks.
@@ -262,19 +266,18 @@ impl<'a> Record<'a> {
     /// Fields beyond the header's columns, which a long row carries.
     pub fn extra(&self) -> impl Iterator<Item = &'a str> + 'a {
         let record = *self;
-        let first = self.db.key_field() + self.db.columns().len();
-        (first..self.field_count()).filter_map(move |i| record.field(i))
+        (self.db.columns().len()..self.field_count()).filter_map(move |i| record.field(i))
     }
 
     /// Whether this row has a different number of fields than the header.
     pub fn is_ragged(&self) -> bool {
-        self.field_count() != self.db.key_field() + self.db.columns().len()
+        self.field_count() != self.db.columns().len()
     }
 
-    /// Every field of the row after the version: key, values, then extras.
+    /// Every field of the row: key, values, then extras.
     pub fn fields(&self) -> impl Iterator<Item = &'a str> + 'a {
         let record = *self;
-        (self.db.key_field()..self.field_count()).filter_map(move |i| record.field(i))
+        (0..self.field_count()).filter_map(move |i| record.field(i))
     }
 }
 
@@ -331,16 +334,16 @@ pub(crate) fn build_key_table(
     text: &[u8],
     field_ends: &[u8],
     record_starts: &[u8],
-    versioned: bool,
 ) -> (Vec<u8>, Vec<DuplicateKey>) {
     let records = (record_starts.len() / 4).saturating_sub(1);
-    let slot_count = (records * 2).next_power_of_two().max(16);
+    // At most three quarters full: linear probing stays short, and the table stays small on disk.
+    let slot_count = (records + records / 3 + 1).next_power_of_two().max(16);
     let mask = slot_count - 1;
     let mut slots = vec![0u32; slot_count];
     let mut duplicates: Vec<DuplicateKey> = Vec::new();
     let mut duplicate_of_first: HashMap<usize, usize> = HashMap::new();
     let key_of = |position: usize| -> &[u8] {
-        let field = u32_at(record_starts, position).unwrap_or(0) + usize::from(versioned);
+        let field = u32_at(record_starts, position).unwrap_or(0);
         let start = match field {
             0 => 0,
             f => u32_at(field_ends, f - 1).unwrap_or(0),

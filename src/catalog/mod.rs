@@ -5,8 +5,7 @@ pub mod compare;
 pub(crate) mod csv;
 pub mod index;
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -113,37 +112,40 @@ impl Catalog {
     }
 }
 
-/// Reads an archive and indexes every database in it, on all cores.
+/// Reads an archive and indexes every database in it, on all cores: while this thread decompresses, the
+/// others parse the entries it has finished, and it joins them once the stream is done.
 pub fn build(bytes: &[u8], limits: &Limits) -> Result<(Catalog, BuildTimings), ArchiveError> {
     let start = Instant::now();
-    let unpacked = archive::unpack(bytes, limits)?;
-    let decompress = start.elapsed();
-
-    let start = Instant::now();
-    let mut work: Vec<CsvEntry> = unpacked.entries;
-    // Largest first, so the two cores finish together.
-    work.sort_by_key(|e| std::cmp::Reverse(e.bytes.len()));
-    let queue: Vec<Mutex<Option<CsvEntry>>> =
-        work.into_iter().map(|e| Mutex::new(Some(e))).collect();
-    let next = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(queue.len());
-    let results: Vec<Outcome> = std::thread::scope(|scope| {
-        let run = || work_through(&queue, &next);
-        let helpers: Vec<_> = (1..workers).map(|_| scope.spawn(run)).collect();
-        let mut all = run();
-        for helper in helpers {
-            all.extend(helper.join().unwrap_or_default());
+    let (sender, receiver) = mpsc::channel::<CsvEntry>();
+    let receiver = Mutex::new(receiver);
+    let helpers = std::thread::available_parallelism().map_or(1, usize::from) - 1;
+    let (unpacked, mut results, decompress_cpu) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..helpers)
+            .map(|_| scope.spawn(|| work_through(&receiver)))
+            .collect();
+        let t = Instant::now();
+        let unpacked = archive::unpack_each(bytes, limits, |entry| {
+            // The receiver outlives every send, so this cannot fail.
+            let _ = sender.send(entry);
+        });
+        let decompress_cpu = t.elapsed();
+        drop(sender);
+        let mut results = work_through(&receiver);
+        for worker in workers {
+            results.extend(worker.join().unwrap_or_default());
         }
-        all
+        (unpacked, results, decompress_cpu)
     });
+    let skipped = unpacked?;
     let wall = start.elapsed();
 
-    let mut cpu = BuildTimings::default();
+    let mut cpu = BuildTimings {
+        decompress: decompress_cpu,
+        ..BuildTimings::default()
+    };
     let mut databases = Vec::new();
     let mut failed = Vec::new();
-    for outcome in results {
+    for outcome in results.drain(..) {
         cpu.hash += outcome.cpu.hash;
         cpu.parse += outcome.cpu.parse;
         cpu.index += outcome.cpu.index;
@@ -152,16 +154,14 @@ pub fn build(bytes: &[u8], limits: &Limits) -> Result<(Catalog, BuildTimings), A
             Err(f) => failed.push(f),
         }
     }
-    let timings = split_wall_time(wall, decompress, cpu);
-    Ok((
-        Catalog::from_parts(databases, failed, unpacked.skipped),
-        timings,
-    ))
+    let timings = split_wall_time(wall, cpu);
+    Ok((Catalog::from_parts(databases, failed, skipped), timings))
 }
 
-/// Shares the parallel section's wall time among its phases by their CPU time, so phases add up to the wall.
-fn split_wall_time(wall: Duration, decompress: Duration, cpu: BuildTimings) -> BuildTimings {
-    let total = (cpu.hash + cpu.parse + cpu.index).as_secs_f64();
+/// The phases overlap on several cores, so each is reported as its share of the wall time in proportion
+/// to its CPU time: the phases add up to the wall time and still show where the work went.
+fn split_wall_time(wall: Duration, cpu: BuildTimings) -> BuildTimings {
+    let total = (cpu.hash + cpu.decompress + cpu.parse + cpu.index).as_secs_f64();
     let share = |d: Duration| {
         if total > 0.0 {
             wall.mul_f64(d.as_secs_f64() / total)
@@ -171,7 +171,7 @@ fn split_wall_time(wall: Duration, decompress: Duration, cpu: BuildTimings) -> B
     };
     BuildTimings {
         hash: share(cpu.hash),
-        decompress,
+        decompress: share(cpu.decompress),
         parse: share(cpu.parse),
         index: share(cpu.index),
     }
@@ -182,16 +182,16 @@ struct Outcome {
     cpu: BuildTimings,
 }
 
-fn work_through(queue: &[Mutex<Option<CsvEntry>>], next: &AtomicUsize) -> Vec<Outcome> {
+fn work_through(entries: &Mutex<mpsc::Receiver<CsvEntry>>) -> Vec<Outcome> {
     let mut done = Vec::new();
     loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        let Some(slot) = queue.get(i) else {
-            return done;
+        let next = match entries.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return done,
         };
-        let entry = slot.lock().ok().and_then(|mut e| e.take());
-        if let Some(entry) = entry {
-            done.push(index_entry(entry));
+        match next {
+            Ok(entry) => done.push(index_entry(entry)),
+            Err(_) => return done,
         }
     }
 }
@@ -223,12 +223,8 @@ fn index_entry(entry: CsvEntry) -> Outcome {
     };
 
     let t = Instant::now();
-    let (key_slots, duplicates) = index::build_key_table(
-        &parsed.text,
-        &parsed.field_ends,
-        &parsed.record_starts,
-        parsed.versioned,
-    );
+    let (key_slots, duplicates) =
+        index::build_key_table(&parsed.text, &parsed.field_ends, &parsed.record_starts);
     let mut warnings = parsed.warnings;
     warnings.duplicate_rows = duplicates.iter().map(|d| d.repeats.len() as u64).sum();
     warnings.duplicates = duplicates;
@@ -237,6 +233,7 @@ fn index_entry(entry: CsvEntry) -> Outcome {
         source_sha256,
         versioned: parsed.versioned,
         version: parsed.version,
+        version_exceptions: parsed.version_exceptions,
         columns: parsed.columns,
         warnings,
     };
