@@ -288,47 +288,6 @@ fn u32_at(section: &[u8], index: usize) -> Option<usize> {
     Some(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize)
 }
 
-/// Builds the text arena and offset tables row by row while the CSV is read.
-#[derive(Debug, Default)]
-pub(crate) struct ArenaBuilder {
-    text: Vec<u8>,
-    field_ends: Vec<u8>,
-    record_starts: Vec<u8>,
-    fields: u32,
-}
-
-impl ArenaBuilder {
-    /// Sized from the CSV's length, an upper bound on the text, so the arena never reallocates.
-    pub(crate) fn with_capacity(csv_bytes: usize) -> Self {
-        ArenaBuilder {
-            text: Vec::with_capacity(csv_bytes),
-            field_ends: Vec::with_capacity(csv_bytes / 8),
-            record_starts: Vec::with_capacity(csv_bytes / 32),
-            fields: 0,
-        }
-    }
-
-    /// Appends one row given as its concatenated field bytes and the length of each field.
-    pub(crate) fn push_row(&mut self, joined: &[u8], lengths: impl Iterator<Item = usize>) {
-        self.record_starts
-            .extend_from_slice(&self.fields.to_le_bytes());
-        let mut end = self.text.len();
-        self.text.extend_from_slice(joined);
-        for len in lengths {
-            end += len;
-            self.field_ends
-                .extend_from_slice(&(end as u32).to_le_bytes());
-            self.fields += 1;
-        }
-    }
-
-    pub(crate) fn finish(mut self) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
-        self.record_starts
-            .extend_from_slice(&self.fields.to_le_bytes());
-        (self.text, self.field_ends, self.record_starts)
-    }
-}
-
 /// Builds the key table over an arena and finds the duplicate keys.
 pub(crate) fn build_key_table(
     text: &[u8],
