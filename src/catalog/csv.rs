@@ -94,9 +94,11 @@ impl<'a> Rows<'a> {
         let mut out = self.kept;
         let mut fields = 0;
         loop {
-            let (result, read, written, ended) =
-                self.reader
-                    .read_record(self.input, &mut self.text[out..], &mut self.ends[fields..]);
+            let (result, read, written, ended) = self.reader.read_record(
+                self.input,
+                &mut self.text[out..],
+                &mut self.ends[fields..],
+            );
             // Ends come relative to where this call started writing; make them relative to the row.
             for end in &mut self.ends[fields..fields + ended] {
                 *end += out - self.kept;
@@ -126,14 +128,14 @@ impl<'a> Rows<'a> {
     }
 
     fn parse(mut self, path: &str) -> Result<ParsedCsv, String> {
-        let check = |rows: &Self, line: u64, fields: usize| {
-            match std::str::from_utf8(rows.row_bytes(fields)) {
-                Ok(_) => Ok(()),
-                Err(e) => Err(format!(
-                    "{path} line {line}: invalid UTF-8 (byte {} of the row's fields)",
-                    e.valid_up_to()
-                )),
-            }
+        let check = |rows: &Self, line: u64, fields: usize| match std::str::from_utf8(
+            rows.row_bytes(fields),
+        ) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(format!(
+                "{path} line {line}: invalid UTF-8 (byte {} of the row's fields)",
+                e.valid_up_to()
+            )),
         };
         let header: Vec<String> = match self.next() {
             Some((line, fields)) => {
@@ -160,12 +162,20 @@ impl<'a> Rows<'a> {
 
         while let Some((line, fields)) = self.next() {
             check(&self, line, fields)?;
-            let own_version = if versioned { self.field(fields, 0) } else { None };
+            let own_version = if versioned {
+                self.field(fields, 0)
+            } else {
+                None
+            };
             if versioned && version.is_none() {
                 version = own_version.map(lossy);
             }
             if self.field(fields, key_field).is_none_or(<[u8]>::is_empty) {
-                note(&mut warnings.empty_key_rows, &mut warnings.empty_key_lines, line);
+                note(
+                    &mut warnings.empty_key_rows,
+                    &mut warnings.empty_key_lines,
+                    line,
+                );
                 continue;
             }
             if fields != expected_fields {
