@@ -60,7 +60,9 @@ impl Query {
             text: text.to_string(),
             folded,
             case_sensitive,
-            matcher: SkimMatcherV2::default().smart_case(),
+            // Long fields (past 255 characters) use skim's linear-time matcher instead of its full
+            // dynamic programme, which would cost query length x field length per field.
+            matcher: SkimMatcherV2::default().smart_case().element_limit(512),
         }
     }
 
