@@ -158,10 +158,16 @@ pub fn read_header(path: &Path) -> Result<(Header, u64), ReadProblem> {
 }
 
 fn open(path: &Path) -> Result<File, ReadProblem> {
-    File::open(path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => ReadProblem::Missing,
+    File::open(path).map_err(open_problem)
+}
+
+/// No file there is "missing", also when a parent of the path is a regular file (an unusable data dir
+/// holds no cache, it is not a corrupt one).
+fn open_problem(e: io::Error) -> ReadProblem {
+    match e.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => ReadProblem::Missing,
         _ => ReadProblem::Unreadable(e.to_string()),
-    })
+    }
 }
 
 /// Time spent reading a cache file, by phase.
@@ -176,10 +182,7 @@ pub struct ReadTimings {
 pub fn read(path: &Path) -> Result<(Header, Catalog, ReadTimings), ReadProblem> {
     let mut timings = ReadTimings::default();
     let t = Instant::now();
-    let bytes = fs::read(path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => ReadProblem::Missing,
-        _ => ReadProblem::Unreadable(e.to_string()),
-    })?;
+    let bytes = fs::read(path).map_err(open_problem)?;
     timings.read = t.elapsed();
 
     let t = Instant::now();
@@ -196,14 +199,8 @@ pub fn read(path: &Path) -> Result<(Header, Catalog, ReadTimings), ReadProblem> 
 /// Checks header, the payload's length against the real file size, and the payload checksum.
 pub fn verify(bytes: &[u8]) -> Result<Header, ReadProblem> {
     let header = Header::parse(bytes).map_err(ReadProblem::Header)?;
+    check_length(&header, bytes.len() as u64)?;
     let payload = &bytes[HEADER_LEN..];
-    if payload.len() as u64 != header.payload_len {
-        return Err(corrupt(format!(
-            "payload is {} bytes but the header says {}",
-            payload.len(),
-            header.payload_len
-        )));
-    }
     let found = xxh3_64(payload);
     if found != header.payload_checksum {
         return Err(corrupt(format!(
@@ -212,6 +209,18 @@ pub fn verify(bytes: &[u8]) -> Result<Header, ReadProblem> {
         )));
     }
     Ok(header)
+}
+
+/// Checks the payload length in the header against the file's size: cheap, as it needs no payload.
+pub fn check_length(header: &Header, file_len: u64) -> Result<(), ReadProblem> {
+    let payload = file_len.saturating_sub(HEADER_LEN as u64);
+    if payload != header.payload_len {
+        return Err(corrupt(format!(
+            "payload is {payload} bytes but the header says {}",
+            header.payload_len
+        )));
+    }
+    Ok(())
 }
 
 fn corrupt(detail: impl Into<String>) -> ReadProblem {

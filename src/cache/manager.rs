@@ -230,7 +230,14 @@ impl CacheManager {
         let (path, version, state) = match find_fresh_in(&files, &archive.sha256) {
             Some(path) => {
                 let version = file::version_of(&path).unwrap_or_default().to_string();
-                (path, version, CacheState::Fresh)
+                // A header that matches is not enough: a truncated file still has one.
+                let state = match file::read_header(&path)
+                    .and_then(|(header, size)| file::check_length(&header, size))
+                {
+                    Ok(()) => CacheState::Fresh,
+                    Err(problem) => state_of_problem(problem),
+                };
+                (path, version, state)
             }
             None => {
                 let survey = self.survey(&archive)?;
@@ -273,7 +280,12 @@ impl CacheManager {
         for path in targets {
             match fs::remove_file(&path) {
                 Ok(()) => removed.push(path),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                // Nothing there, also when the data dir is blocked by a regular file.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                    ) => {}
                 Err(e) => return Err(Error::io(path, e)),
             }
         }

@@ -258,13 +258,13 @@ impl<'a> Record<'a> {
     }
 
     /// One entry per column, `None` for the fields a short row lacks.
-    pub fn values(&self) -> impl Iterator<Item = Option<&'a str>> + 'a {
+    pub fn values(&self) -> impl Iterator<Item = Option<&'a str>> + use<'a> {
         let record = *self;
         (0..self.db.columns().len()).map(move |c| record.value(c))
     }
 
     /// Fields beyond the header's columns, which a long row carries.
-    pub fn extra(&self) -> impl Iterator<Item = &'a str> + 'a {
+    pub fn extra(&self) -> impl Iterator<Item = &'a str> + use<'a> {
         let record = *self;
         (self.db.columns().len()..self.field_count()).filter_map(move |i| record.field(i))
     }
@@ -275,7 +275,7 @@ impl<'a> Record<'a> {
     }
 
     /// Every field of the row: key, values, then extras.
-    pub fn fields(&self) -> impl Iterator<Item = &'a str> + 'a {
+    pub fn fields(&self) -> impl Iterator<Item = &'a str> + use<'a> {
         let record = *self;
         (0..self.field_count()).filter_map(move |i| record.field(i))
     }

@@ -125,7 +125,12 @@ impl Global {
 
 /// Parses the arguments and runs the command, writing to stdout.
 pub fn run() -> Result<ExitCode> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print to stdout and exit 0, as clap does.
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => anyhow::bail!("{}", one_line(&e)),
+    };
     let command = cli.command.unwrap_or(Command::Tui);
     if matches!(command, Command::Tui) {
         let manager = Arc::new(cli.global.manager(None));
@@ -172,6 +177,19 @@ pub fn execute(global: &Global, command: Command, out: &mut impl Write) -> Resul
         ),
         Command::Bench { runs, warmup, json } => commands::bench(global, runs, warmup, json, out),
     }
+}
+
+/// A clap error in one line, as every other error is: its message and details without the usage block.
+fn one_line(error: &clap::Error) -> String {
+    let text = error.to_string();
+    let message: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.is_empty())
+        .collect();
+    let message = message.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    format!("{message} (see backstore --help)")
 }
 
 fn init_logging(verbose: u8) {

@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Times process start to the inspector's first frame, in a real pseudo-terminal.
+
+Usage: first-frame.py BINARY [ARGS...]   (runs it N times, prints the median and each run in ms)
+The frame counts as drawn when the pane title "[1] Databases" has been written to the terminal.
+"""
+import os, pty, select, statistics, sys, time
+
+RUNS = int(os.environ.get("RUNS", "15"))
+MARKER = b"Databases"
+
+
+def once(argv):
+    start = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["TERM"] = "xterm-256color"
+        os.execv(argv[0], argv)
+    seen, elapsed = b"", None
+    deadline = start + 10
+    while time.perf_counter() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if ready:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:
+                break
+            if elapsed is None and MARKER in seen:
+                elapsed = time.perf_counter() - start
+                os.write(fd, b"q")
+    os.waitpid(pid, 0)
+    os.close(fd)
+    if elapsed is None:
+        sys.exit(f"no frame within 10 s; the terminal showed: {seen[-300:]!r}")
+    return elapsed * 1000
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    once(sys.argv[1:])  # the first run builds or warms the cache
+    times = [once(sys.argv[1:]) for _ in range(RUNS)]
+    print(f"first frame: median {statistics.median(times):.1f} ms over {RUNS} runs "
+          f"(min {min(times):.1f}, max {max(times):.1f})")
+
+
+if __name__ == "__main__":
+    main()
