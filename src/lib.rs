@@ -15,6 +15,7 @@ pub mod hex;
 pub mod record;
 pub mod search;
 pub mod timing;
+pub mod tui;
 
 pub use cache::{CacheManager, CacheState, CacheStatus, LoadReport, ManagerOptions};
 pub use catalog::{Catalog, Database, Limits, Record};

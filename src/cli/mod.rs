@@ -134,8 +134,7 @@ pub fn run() -> Result<ExitCode> {
     let command = cli.command.unwrap_or(Command::Tui);
     if matches!(command, Command::Tui) {
         let manager = Arc::new(cli.global.manager(None));
-        drop(manager);
-        <Cli as clap::CommandFactory>::command().print_help()?; // TUI-HOOK
+        crate::tui::run(manager)?;
         return Ok(ExitCode::SUCCESS);
     }
     init_logging(cli.global.verbose);

@@ -1,0 +1,262 @@
+//! App: which pane has focus, the open overlay, one state struct per pane, and `update(Action)` that applies
+//! every change. It never blocks: slow work leaves as an [`Effect`] for the loop to hand to a worker.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
+
+use ratatui::layout::Rect;
+
+use super::action::{Action, LoadKind};
+use super::state::cache::CachePane;
+use super::state::databases::DatabasesPane;
+use super::state::records::{RecordsPane, SearchJob};
+use super::state::timing::{Running, TimingPane};
+use super::ui::layout::{self, Areas};
+use crate::cache::LoadReport;
+use crate::catalog::Catalog;
+use crate::timing::SeriesOptions;
+
+/// The four panes, in focus order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Databases,
+    Records,
+    Cache,
+    Timing,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [Pane::Databases, Pane::Records, Pane::Cache, Pane::Timing];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Databases => "[1] Databases",
+            Pane::Records => "[2] Records",
+            Pane::Cache => "[3] Cache",
+            Pane::Timing => "[4] Timing",
+        }
+    }
+}
+
+/// A question waiting for y/n.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Question {
+    Invalidate,
+    DeleteFile(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help {
+        scroll: u16,
+    },
+    /// The current record, transposed.
+    Detail {
+        scroll: u16,
+    },
+    Confirm(Question),
+}
+
+/// Work on the manager, run one at a time on a worker thread.
+#[derive(Debug, Clone)]
+pub enum Job {
+    Load(LoadKind),
+    Series(SeriesOptions, Arc<AtomicBool>),
+    Invalidate,
+    Remove(PathBuf),
+    Verify,
+    Status,
+    Export(serde_json::Value),
+}
+
+/// What `update` asks the loop to do outside the state.
+pub enum Effect {
+    Job(Job),
+    Search(SearchJob),
+    /// Put this text on the clipboard (OSC 52).
+    Copy(String),
+}
+
+/// A short message in the corner, gone after a few ticks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toast {
+    pub text: String,
+    pub until: u64,
+}
+
+/// Ticks a toast stays (4 per second).
+const TOAST_TICKS: u64 = 16;
+
+pub struct App {
+    pub focus: Pane,
+    pub overlay: Overlay,
+    pub zoom: bool,
+    pub size: (u16, u16),
+    pub now: SystemTime,
+    pub ticks: u64,
+    /// The archive: `embedded` or its path.
+    pub source: String,
+    pub catalog: Option<Arc<Catalog>>,
+    pub report: Option<LoadReport>,
+    pub load_error: Option<String>,
+    pub databases: DatabasesPane,
+    pub records: RecordsPane,
+    pub cache: CachePane,
+    pub timing: TimingPane,
+    /// The manager job running, if any.
+    pub running: Option<Running>,
+    series_cancel: Option<Arc<AtomicBool>>,
+    pub toast: Option<Toast>,
+    /// Path prefixes shown shorter (the home folder as `~`).
+    pub abbreviations: Vec<(PathBuf, String)>,
+    pub no_color: bool,
+    pub quit: bool,
+    effects: Vec<Effect>,
+}
+
+impl App {
+    /// An app waiting for its first load; `now` is the clock ages are measured against.
+    pub fn new(source: String, now: SystemTime) -> Self {
+        App {
+            focus: Pane::Databases,
+            overlay: Overlay::None,
+            zoom: false,
+            size: (80, 24),
+            now,
+            ticks: 0,
+            source,
+            catalog: None,
+            report: None,
+            load_error: None,
+            databases: DatabasesPane::default(),
+            records: RecordsPane::default(),
+            cache: CachePane::default(),
+            timing: TimingPane::default(),
+            running: None,
+            series_cancel: None,
+            toast: None,
+            abbreviations: Vec::new(),
+            no_color: false,
+            quit: false,
+            effects: Vec::new(),
+        }
+    }
+
+    /// The effects queued since the last call.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    pub fn areas(&self) -> Option<Areas> {
+        layout::areas(
+            Rect::new(0, 0, self.size.0, self.size.1),
+            self.focus,
+            self.zoom,
+        )
+    }
+
+    pub fn editing(&self) -> bool {
+        match self.focus {
+            Pane::Databases => self.databases.editing,
+            Pane::Records => self.records.editing,
+            _ => false,
+        }
+    }
+
+    /// Whether the Records pane shows its search line.
+    pub fn search_line(&self) -> bool {
+        let r = &self.records;
+        r.editing || r.filtered() || r.searching() || !r.input.is_empty()
+    }
+
+    pub fn filter_line(&self) -> bool {
+        self.databases.editing || !self.databases.filter.is_empty()
+    }
+
+    /// A path as shown: known prefixes replaced by their short names.
+    pub fn show_path(&self, path: &Path) -> String {
+        for (prefix, short) in &self.abbreviations {
+            if let Ok(rest) = path.strip_prefix(prefix) {
+                return Path::new(short).join(rest).display().to_string();
+            }
+        }
+        path.display().to_string()
+    }
+
+    pub fn notify(&mut self, text: impl Into<String>) {
+        self.toast = Some(Toast {
+            text: text.into(),
+            until: self.ticks + TOAST_TICKS,
+        });
+    }
+
+    pub(super) fn push(&mut self, effect: Effect) {
+        self.effects.push(effect);
+    }
+
+    /// Sizes the panes' lists from the layout, so paging and clicks match what is drawn.
+    fn relayout(&mut self) {
+        let Some(areas) = self.areas() else { return };
+        let dbs = layout::table_rows(areas.pane(Pane::Databases), u16::from(self.filter_line()));
+        let n = self.databases.entries.len();
+        self.databases.cursor.follow(n, usize::from(dbs.height));
+        let rows = layout::table_rows(areas.pane(Pane::Records), u16::from(self.search_line()));
+        self.records.height = usize::from(rows.height).max(1);
+        self.records.width = usize::from(rows.width);
+        if let Some(catalog) = &self.catalog {
+            let len = self.records.len(catalog);
+            self.records.cursor.follow(len, self.records.height);
+        }
+        self.records.follow_column();
+    }
+
+    pub fn list_height(&self, pane: Pane) -> usize {
+        let Some(areas) = self.areas() else { return 1 };
+        let top = match pane {
+            Pane::Databases => u16::from(self.filter_line()),
+            _ => u16::from(self.search_line()),
+        };
+        usize::from(layout::table_rows(areas.pane(pane), top).height).max(1)
+    }
+
+    /// Starts a manager job unless one is running.
+    pub(super) fn start(&mut self, job: Job, running: Running) -> bool {
+        if let Some(busy) = &self.running {
+            self.notify(format!("busy: {} (Esc cancels a series)", busy.label()));
+            return false;
+        }
+        if let Job::Series(_, cancel) = &job {
+            self.series_cancel = Some(cancel.clone());
+        }
+        self.running = Some(running);
+        self.push(Effect::Job(job));
+        true
+    }
+
+    pub(super) fn finish(&mut self) {
+        self.running = None;
+        self.series_cancel = None;
+    }
+
+    pub(super) fn cancel_series(&mut self) {
+        match &self.series_cancel {
+            Some(cancel) => {
+                cancel.store(true, Ordering::Relaxed);
+                self.notify("cancelling the series after the current run");
+            }
+            None => self.notify("no series is running"),
+        }
+    }
+
+    pub fn update(&mut self, action: Action) {
+        self.apply(action);
+        self.relayout();
+    }
+}

@@ -1,0 +1,224 @@
+//! The terminal inspector: terminal set-up and restore, the threads that feed one event channel, and the loop
+//! recv -> update -> draw. Everything it shows comes through the `CacheManager`.
+
+pub mod action;
+pub mod app;
+mod clipboard;
+pub mod keys;
+mod results;
+pub mod state;
+pub mod text;
+pub mod ui;
+mod update;
+pub mod worker;
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context as _;
+use ratatui::DefaultTerminal;
+use ratatui::crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, KeyEventKind, MouseButton, MouseEventKind,
+};
+use ratatui::crossterm::execute;
+use tracing::info;
+
+use crate::cache::CacheManager;
+use action::{Action, LoadKind};
+use app::{App, Effect, Job};
+use worker::{Activity, Event};
+
+/// How often time moves on for toasts, spinners and ages.
+const TICK: Duration = Duration::from_millis(250);
+
+/// Opens the inspector on the manager's data and returns when the user quits. The terminal is restored on
+/// every way out, a panic included.
+pub fn run(manager: Arc<CacheManager>) -> anyhow::Result<()> {
+    init_logging(&manager);
+    let mut app = App::new(manager.options().source.label(), SystemTime::now());
+    app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        app.abbreviations.push((home.into(), "~".into()));
+    }
+    let mut terminal = ratatui::init();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = execute!(std::io::stdout(), DisableMouseCapture);
+        previous(info);
+    }));
+    let result = execute!(std::io::stdout(), EnableMouseCapture)
+        .context("enabling mouse capture")
+        .and_then(|()| event_loop(&mut terminal, &mut app, manager));
+    let _ = execute!(std::io::stdout(), DisableMouseCapture);
+    ratatui::restore();
+    result
+}
+
+/// Logs go to `<data dir>/backstore.log`, never to the terminal being drawn on; no data dir, no logs.
+fn init_logging(manager: &CacheManager) {
+    let Some(dir) = &manager.options().data_dir else {
+        return;
+    };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("backstore.log"))
+    else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BACKSTORE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init();
+}
+
+fn event_loop(
+    terminal: &mut DefaultTerminal,
+    app: &mut App,
+    manager: Arc<CacheManager>,
+) -> anyhow::Result<()> {
+    let size = terminal.size().context("reading the terminal size")?;
+    app.update(Action::Resize(size.width, size.height));
+    // The first frame goes out before any data is loaded.
+    terminal
+        .draw(|f| f.render_widget(&*app, f.area()))
+        .context("drawing")?;
+
+    let (tx, rx) = mpsc::channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let activity = Arc::new(Activity::default());
+    worker::spawn_job(
+        Job::Load(LoadKind::Startup),
+        manager.clone(),
+        activity.clone(),
+        tx.clone(),
+    );
+    spawn_input(tx.clone(), stop.clone())?;
+    worker::spawn_watcher(manager.clone(), activity.clone(), tx.clone(), stop.clone());
+    info!(source = %app.source, "inspector started");
+
+    let result = run_loop(terminal, app, &manager, &activity, &tx, &rx);
+    stop.store(true, Ordering::Relaxed);
+    if let Some(pending) = &app.records.pending {
+        pending.cancel.store(true, Ordering::Relaxed);
+    }
+    info!("inspector closed");
+    result
+}
+
+fn run_loop(
+    terminal: &mut DefaultTerminal,
+    app: &mut App,
+    manager: &Arc<CacheManager>,
+    activity: &Arc<Activity>,
+    tx: &Sender<Event>,
+    rx: &Receiver<Event>,
+) -> anyhow::Result<()> {
+    let mut next_tick = Instant::now() + TICK;
+    loop {
+        let wait = next_tick.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(wait) {
+            Ok(event) => handle(app, event),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return Ok(()),
+        }
+        // Take everything already queued before drawing once: a resize storm or fast typing costs one frame.
+        while let Ok(event) = rx.try_recv() {
+            handle(app, event);
+        }
+        if Instant::now() >= next_tick {
+            app.update(Action::Tick(SystemTime::now()));
+            next_tick = Instant::now() + TICK;
+        }
+        for effect in app.take_effects() {
+            match effect {
+                Effect::Job(job) => {
+                    worker::spawn_job(job, manager.clone(), activity.clone(), tx.clone())
+                }
+                Effect::Search(job) => worker::spawn_search(job, tx.clone()),
+                Effect::Copy(text) => {
+                    let mut out = std::io::stdout();
+                    if let Err(e) = clipboard::copy(&mut out, &text) {
+                        app.notify(format!("copy failed: {e}"));
+                    }
+                    let _ = out.flush();
+                }
+            }
+        }
+        if app.quit {
+            return Ok(());
+        }
+        terminal
+            .draw(|f| f.render_widget(&*app, f.area()))
+            .context("drawing")?;
+    }
+}
+
+fn handle(app: &mut App, event: Event) {
+    let action = match event {
+        Event::Action(action) => Some(*action),
+        Event::Input(input) => translate(app, input),
+    };
+    if let Some(action) = action {
+        app.update(action);
+    }
+}
+
+/// Terminal input as an action, if it means one now.
+fn translate(app: &App, input: event::Event) -> Option<Action> {
+    match input {
+        event::Event::Key(key) if key.kind != KeyEventKind::Release => keys::action_for(app, key),
+        event::Event::Mouse(mouse) => match mouse.kind {
+            MouseEventKind::Down(MouseButton::Left) => Some(Action::Click {
+                x: mouse.column,
+                y: mouse.row,
+            }),
+            MouseEventKind::ScrollDown => Some(Action::Scroll {
+                x: mouse.column,
+                y: mouse.row,
+                down: true,
+            }),
+            MouseEventKind::ScrollUp => Some(Action::Scroll {
+                x: mouse.column,
+                y: mouse.row,
+                down: false,
+            }),
+            _ => None,
+        },
+        event::Event::Resize(w, h) => Some(Action::Resize(w, h)),
+        _ => None,
+    }
+}
+
+/// Reads terminal input on its own thread, polling so it ends when the loop does.
+fn spawn_input(tx: Sender<Event>, stop: Arc<AtomicBool>) -> anyhow::Result<()> {
+    std::thread::Builder::new()
+        .name("input".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                match event::poll(Duration::from_millis(100)) {
+                    Ok(true) => match event::read() {
+                        Ok(ev) => {
+                            if tx.send(Event::Input(ev)).is_err() {
+                                return;
+                            }
+                        }
+                        Err(_) => return,
+                    },
+                    Ok(false) => {}
+                    Err(_) => return,
+                }
+            }
+        })
+        .context("starting the input thread")?;
+    Ok(())
+}

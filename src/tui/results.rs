@@ -1,0 +1,157 @@
+//! How worker results change the App: loads refresh the panes in place, statuses feed the Cache pane,
+//! series runs feed the Timing pane.
+
+use super::action::{Action, LoadKind};
+use super::app::App;
+use super::state::cache::{BodyCheck, VerifyState};
+use super::state::timing::Running;
+use crate::cache::Loaded;
+use crate::timing;
+
+impl App {
+    pub(super) fn apply_result(&mut self, action: Action) {
+        match action {
+            Action::Loaded { kind, result } => {
+                if kind != LoadKind::Startup {
+                    self.finish();
+                }
+                match result {
+                    Ok(loaded) => self.loaded(kind, loaded),
+                    Err(e) if kind == LoadKind::Startup => self.load_error = Some(e),
+                    Err(e) => {
+                        self.notify(format!("load failed: {e}"));
+                        self.timing.error = Some(e);
+                    }
+                }
+            }
+            Action::Status(status) => self.cache.set_status(status),
+            Action::BodyChecked(result) => {
+                self.cache.body = match result {
+                    Ok(()) => BodyCheck::Intact,
+                    Err(detail) => BodyCheck::Broken(detail),
+                }
+            }
+            Action::SearchDone { id, hits } => {
+                if let Some(catalog) = self.catalog.clone() {
+                    self.records.search_done(&catalog, id, hits);
+                }
+            }
+            Action::Verified(result) => {
+                self.finish();
+                self.cache.verify = match result {
+                    Ok(None) => VerifyState::Same,
+                    Ok(Some(difference)) => VerifyState::Differs(difference),
+                    Err(e) => VerifyState::Failed(e),
+                };
+                if self.cache.verify == VerifyState::Same {
+                    self.cache.body = BodyCheck::Intact;
+                }
+            }
+            Action::SeriesProgress(progress, sample) => {
+                self.running = Some(Running::Series(Some(progress)));
+                if !progress.warmup {
+                    self.timing
+                        .history
+                        .push((progress.kind, sample.total.as_secs_f64()));
+                    let series = self.timing.series.get_or_insert_with(Default::default);
+                    match progress.kind {
+                        timing::LoadKind::Cold => series.cold.push(sample.clone()),
+                        timing::LoadKind::Warm => series.warm.push(sample.clone()),
+                    }
+                }
+                self.timing.set_last(super::state::timing::LastRun {
+                    kind: progress.kind,
+                    total: sample.total,
+                    phases: sample.phases,
+                    outcome: if progress.warmup {
+                        "warm-up"
+                    } else {
+                        "series run"
+                    }
+                    .into(),
+                });
+            }
+            Action::SeriesDone { result, cancelled } => {
+                self.finish();
+                self.timing.cancelled = cancelled;
+                match result {
+                    Ok(series) => {
+                        self.notify(if cancelled {
+                            "series cancelled"
+                        } else {
+                            "series done"
+                        });
+                        self.timing.series = Some(series);
+                    }
+                    Err(e) => {
+                        self.notify(format!("series failed: {e}"));
+                        self.timing.error = Some(e);
+                    }
+                }
+            }
+            Action::Invalidated(result) => {
+                self.finish();
+                match result {
+                    Ok(n) => {
+                        self.notify(format!("cache deleted ({n} files); the loaded data stays"))
+                    }
+                    Err(e) => self.notify(format!("could not delete the cache: {e}")),
+                }
+            }
+            Action::Removed(result) => {
+                self.finish();
+                match result {
+                    Ok(path) => {
+                        let shown = self.show_path(&path);
+                        self.notify(format!("deleted {shown}"));
+                    }
+                    Err(e) => self.notify(format!("could not delete: {e}")),
+                }
+            }
+            Action::Exported(result) => match result {
+                Ok(path) => {
+                    let shown = self.show_path(&path);
+                    self.notify(format!("series exported to {shown}"));
+                }
+                Err(e) => self.notify(format!("export failed: {e}")),
+            },
+            _ => {}
+        }
+    }
+
+    /// New data: every pane keeps its selection, cursor and filter where they still exist.
+    fn loaded(&mut self, kind: LoadKind, loaded: Loaded) {
+        let catalog = loaded.catalog;
+        let report = loaded.report;
+        self.load_error = None;
+        let height = self.list_height(super::app::Pane::Databases);
+        self.databases.refresh(&catalog, height);
+        let db = self.databases.selected_database();
+        let reopened = self.catalog.is_some();
+        self.catalog = Some(catalog.clone());
+        self.records.db = if reopened { db } else { None };
+        self.records.select(&catalog, db);
+        if !self.records.input.trim().is_empty() {
+            self.search(true);
+        } else {
+            self.records.applied = None;
+        }
+        let timed = match kind {
+            LoadKind::Startup => None,
+            LoadKind::Cold => Some(timing::LoadKind::Cold),
+            LoadKind::Warm => Some(timing::LoadKind::Warm),
+        };
+        if let Some(timed) = timed {
+            self.timing.error = None;
+            self.timing
+                .record(timed, report.total, report.timings.clone(), &report.outcome);
+            self.notify(format!(
+                "{} load: {} ({})",
+                super::state::timing::kind_word(timed),
+                timing::duration(report.total),
+                report.outcome.word()
+            ));
+        }
+        self.report = Some(report);
+    }
+}

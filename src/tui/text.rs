@@ -1,0 +1,220 @@
+//! Display-width text helpers: cleaning control characters, cutting to a width with an ellipsis, and
+//! highlighting matched characters, all by Unicode display width so CJK, emoji and combining marks align.
+
+use std::borrow::Cow;
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// One display character for each character of a field: line breaks become `↵`, tabs a space, other
+/// control characters `�`, so a value can never move the terminal's cursor.
+pub fn clean_char(c: char) -> char {
+    match c {
+        '\n' => '↵',
+        '\t' => ' ',
+        c if c.is_control() => '\u{fffd}',
+        c => c,
+    }
+}
+
+pub fn clean(s: &str) -> Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        Cow::Owned(s.chars().filter(|c| *c != '\r').map(clean_char).collect())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+pub fn width(s: &str) -> usize {
+    clean(s).width()
+}
+
+fn char_width(c: char) -> usize {
+    clean_char(c).width().unwrap_or(0)
+}
+
+/// `s` cut to `max` display columns, ending in `…` when something was cut.
+pub fn fit(s: &str, max: usize) -> String {
+    let s = clean(s);
+    if s.width() <= max {
+        return s.into_owned();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > max - 1 {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+/// `s` padded with spaces to `w` display columns (cut first when longer).
+pub fn pad(s: &str, w: usize) -> String {
+    let mut out = fit(s, w);
+    let have = out.width();
+    out.extend(std::iter::repeat_n(' ', w.saturating_sub(have)));
+    out
+}
+
+/// `s` cut to `max` columns with the characters at `positions` (char indices, sorted) in `mark` style.
+pub fn highlight(
+    s: &str,
+    positions: &[usize],
+    max: usize,
+    base: Style,
+    mark: Style,
+) -> Line<'static> {
+    let total: usize = s.chars().filter(|c| *c != '\r').map(char_width).sum();
+    let budget = if total <= max {
+        max
+    } else {
+        max.saturating_sub(1)
+    };
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut run = String::new();
+    let mut run_marked = false;
+    let mut used = 0;
+    let mut next = positions.iter().peekable();
+    for (i, c) in s.chars().enumerate() {
+        while next.peek().is_some_and(|p| **p < i) {
+            next.next();
+        }
+        if c == '\r' {
+            continue;
+        }
+        let w = char_width(c);
+        if used + w > budget {
+            break;
+        }
+        used += w;
+        let marked = next.peek() == Some(&&i);
+        if marked != run_marked && !run.is_empty() {
+            spans.push(Span::styled(
+                std::mem::take(&mut run),
+                style(run_marked, base, mark),
+            ));
+        }
+        run_marked = marked;
+        run.push(clean_char(c));
+    }
+    if !run.is_empty() {
+        spans.push(Span::styled(run, style(run_marked, base, mark)));
+    }
+    if total > max && max > 0 {
+        spans.push(Span::styled("…", base));
+    }
+    Line::from(spans)
+}
+
+fn style(marked: bool, base: Style, mark: Style) -> Style {
+    if marked { base.patch(mark) } else { base }
+}
+
+/// `12,345`
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `1.2 MB`, `345 KB`, `12 B`
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if n < 1000 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if value >= 100.0 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Lines of `s` wrapped to `w` display columns, breaking at spaces when it can; explicit line breaks kept.
+pub fn wrap(s: &str, w: usize) -> Vec<String> {
+    let w = w.max(1);
+    let mut lines = Vec::new();
+    for paragraph in s.split('\n') {
+        let paragraph: String = paragraph
+            .chars()
+            .filter(|c| *c != '\r')
+            .map(clean_char)
+            .collect();
+        let mut line = String::new();
+        let mut used = 0;
+        for word in paragraph.split_inclusive(' ') {
+            let ww = word.width();
+            // A trailing space may hang past the edge; it is trimmed off the line.
+            if used + word.trim_end().width() > w && used > 0 {
+                lines.push(std::mem::take(&mut line).trim_end().to_string());
+                used = 0;
+            }
+            if ww > w {
+                for c in word.chars() {
+                    let cw = c.width().unwrap_or(0);
+                    if used + cw > w {
+                        lines.push(std::mem::take(&mut line));
+                        used = 0;
+                    }
+                    line.push(c);
+                    used += cw;
+                }
+            } else {
+                line.push_str(word);
+                used += ww;
+            }
+        }
+        lines.push(line.trim_end().to_string());
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_counts_display_width() {
+        assert_eq!(fit("東京都", 4), "東…");
+        assert_eq!(fit("東京", 4), "東京");
+        assert_eq!(fit("abc\ndef", 20), "abc↵def");
+        assert_eq!(width("e\u{301}t\u{e9}"), 3);
+        assert_eq!(fit("anything", 0), "");
+    }
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_width() {
+        assert_eq!(wrap("aaa bbb ccc", 7), vec!["aaa bbb", "ccc"]);
+        assert_eq!(wrap("東京東京", 4), vec!["東京", "東京"]);
+        assert_eq!(wrap("", 4), vec![""]);
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(thousands(2903), "2,903");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(bytes(1_234_567), "1.2 MB");
+        assert_eq!(bytes(999), "999 B");
+    }
+}

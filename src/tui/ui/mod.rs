@@ -1,0 +1,155 @@
+//! Drawing: `impl Widget for &App` lays out the panes, footer, overlays and toast. Rendering only reads state
+//! and only touches the rows that are visible.
+
+pub mod cache;
+pub mod databases;
+pub mod detail;
+pub mod help;
+pub mod layout;
+pub mod records;
+pub mod theme;
+pub mod timing;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
+
+use super::app::{App, Overlay, Pane, Question};
+use super::keys;
+use super::text;
+use theme::Theme;
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let theme = Theme::new(self.no_color);
+        let Some(areas) = layout::areas(area, self.focus, self.zoom) else {
+            let message = format!(
+                "terminal too small: need {}x{}, have {}x{}",
+                layout::MIN_WIDTH,
+                layout::MIN_HEIGHT,
+                area.width,
+                area.height
+            );
+            Paragraph::new(message)
+                .wrap(Wrap { trim: true })
+                .render(area, buf);
+            return;
+        };
+        for pane in Pane::ALL {
+            let rect = areas.pane(pane);
+            if rect.width == 0 || rect.height == 0 {
+                continue;
+            }
+            let block = pane_block(self, pane, &theme);
+            match pane {
+                Pane::Databases => databases::render(self, block, rect, buf, &theme),
+                Pane::Records => records::render(self, block, rect, buf, &theme),
+                Pane::Cache => cache::render(self, block, rect, buf, &theme),
+                Pane::Timing => timing::render(self, block, rect, buf, &theme),
+            }
+        }
+        footer(self, areas.footer, buf, &theme);
+        match &self.overlay {
+            Overlay::None => {}
+            Overlay::Help { scroll } => help::render(*scroll, area, buf, &theme),
+            Overlay::Detail { scroll } => detail::render(self, *scroll, area, buf, &theme),
+            Overlay::Confirm(question) => confirm(self, question, area, buf, &theme),
+        }
+        toast(self, areas.footer, buf, &theme);
+    }
+}
+
+/// A pane's frame with its numbered title; the focused one stands out by weight and reverse, not only colour.
+fn pane_block<'a>(app: &App, pane: Pane, theme: &Theme) -> Block<'a> {
+    let focused = app.focus == pane;
+    let marker = if focused { "▶ " } else { "" };
+    Block::bordered()
+        .border_style(theme.border(focused))
+        .title(Line::from(Span::styled(
+            format!("{marker}{}", pane.title()),
+            theme.title(focused),
+        )))
+}
+
+fn footer(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
+    // `? help` stays at the right edge however many hints the left side has to drop.
+    let help = Line::from(vec![Span::styled("?", theme.label()), Span::raw(" help ")]);
+    let help_w = help.width() as u16;
+    let left = area.width.saturating_sub(help_w + 1);
+    let mut spans = Vec::new();
+    let mut used = 0;
+    let hints = keys::hints(app).into_iter().filter(|(key, _)| *key != "?");
+    for (key, what) in hints {
+        // Whole hints only: a hint cut in half reads as a different key.
+        let sep = if spans.is_empty() { 0 } else { 3 };
+        let w = sep + text::width(key) + 1 + text::width(what);
+        if used + w > usize::from(left) {
+            break;
+        }
+        used += w;
+        if sep > 0 {
+            spans.push(Span::styled(" · ", theme.dim()));
+        }
+        spans.push(Span::styled(key, theme.label()));
+        spans.push(Span::raw(format!(" {what}")));
+    }
+    buf.set_line(area.x, area.y, &Line::from(spans), left);
+    if area.width > help_w {
+        buf.set_line(area.right() - help_w, area.y, &help, help_w);
+    }
+}
+
+fn toast(app: &App, footer: Rect, buf: &mut Buffer, theme: &Theme) {
+    let Some(toast) = &app.toast else { return };
+    let max = usize::from(footer.width.saturating_sub(2));
+    let shown = format!(" {} ", text::fit(&toast.text, max.saturating_sub(2)));
+    let w = text::width(&shown) as u16;
+    let y = footer.y.saturating_sub(1);
+    let x = footer.right().saturating_sub(w + 1);
+    let area = Rect::new(x, y, w.min(footer.width), 1);
+    Clear.render(area, buf);
+    buf.set_string(x, y, shown, theme.toast());
+}
+
+fn confirm(app: &App, question: &Question, area: Rect, buf: &mut Buffer, theme: &Theme) {
+    let (title, body) = match question {
+        Question::Invalidate => (
+            "Delete the cache?",
+            "Every cache file goes; the loaded data stays, and the next load rebuilds from the archive.".to_string(),
+        ),
+        Question::DeleteFile(path) => ("Delete this cache file?", app.show_path(path)),
+    };
+    let rect = layout::centered(area, (50, 30), (36, 7));
+    Clear.render(rect, buf);
+    let lines = vec![
+        Line::from(body),
+        Line::default(),
+        Line::from(vec![
+            Span::styled("y", theme.label()),
+            Span::raw(" yes   "),
+            Span::styled("n", theme.label()),
+            Span::raw(" no"),
+        ]),
+    ];
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: true })
+        .block(
+            Block::bordered()
+                .border_style(theme.warning())
+                .title(Span::styled(title, theme.warning())),
+        )
+        .render(rect, buf);
+}
+
+/// A message in the middle of an empty pane.
+pub fn placeholder(message: &str, area: Rect, buf: &mut Buffer, style: Style) {
+    if area.height == 0 {
+        return;
+    }
+    Paragraph::new(message.to_string())
+        .style(style)
+        .wrap(Wrap { trim: true })
+        .render(area, buf);
+}

@@ -1,0 +1,384 @@
+//! How each action changes the App: input and navigation here, worker results in `results.rs`.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use super::action::{Action, LoadKind};
+use super::app::{App, Effect, Job, Overlay, Pane, Question};
+use super::state::records::SearchScope;
+use super::state::timing::{MAX_RUNS, Running, WARMUP};
+use crate::record::RecordData;
+use crate::timing::{self, SeriesOptions};
+
+/// Lines the mouse wheel moves.
+const WHEEL: isize = 3;
+
+impl App {
+    pub(super) fn apply(&mut self, action: Action) {
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Tick(now) => {
+                self.now = now;
+                self.ticks += 1;
+                if self.toast.as_ref().is_some_and(|t| t.until <= self.ticks) {
+                    self.toast = None;
+                }
+            }
+            Action::Resize(w, h) => self.size = (w, h),
+            Action::FocusNext => self.focus = Pane::ALL[(self.focus.index() + 1) % 4],
+            Action::FocusPrev => self.focus = Pane::ALL[(self.focus.index() + 3) % 4],
+            Action::Focus(pane) => self.focus = pane,
+            Action::ToggleHelp => {
+                self.overlay = match self.overlay {
+                    Overlay::Help { .. } => Overlay::None,
+                    _ => Overlay::Help { scroll: 0 },
+                }
+            }
+            Action::ToggleZoom => self.zoom = !self.zoom,
+            Action::Close => self.overlay = Overlay::None,
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-(self.list_height(self.focus) as isize)),
+            Action::PageDown => self.move_by(self.list_height(self.focus) as isize),
+            Action::Top => self.move_by(isize::MIN / 2),
+            Action::Bottom => self.move_by(isize::MAX / 2),
+            Action::Left => self.records.step_column(-1),
+            Action::Right => self.records.step_column(1),
+            Action::Enter => self.enter(),
+            Action::Click { x, y } => self.click(x, y),
+            Action::Scroll { x, y, down } => self.wheel(x, y, down),
+            Action::StartInput => self.start_input(),
+            Action::Input(c) => self.edit(|text| text.push(c)),
+            Action::Backspace => self.edit(|text| {
+                text.pop();
+            }),
+            Action::ClearInput => self.edit(String::clear),
+            Action::AcceptInput => {
+                self.databases.editing = false;
+                self.records.editing = false;
+            }
+            Action::CancelInput | Action::ClearFilter => self.clear_filter(),
+            Action::ToggleScope => self.toggle_scope(),
+            Action::NextHit | Action::PrevHit => {
+                let forward = matches!(action, Action::NextHit);
+                if let Some(catalog) = self.catalog.clone() {
+                    self.records.next_hit(&catalog, forward);
+                }
+                if let Overlay::Detail { scroll } = &mut self.overlay {
+                    *scroll = 0;
+                }
+            }
+            Action::Copy => self.copy(),
+            Action::Verify => {
+                self.cache.verify = super::state::cache::VerifyState::Running;
+                if !self.start(Job::Verify, Running::Verify) {
+                    self.cache.verify = Default::default();
+                }
+            }
+            Action::DeleteOther => match self.selected_other() {
+                Some(path) => self.overlay = Overlay::Confirm(Question::DeleteFile(path)),
+                None => self.notify("no other cache files to delete"),
+            },
+            Action::RefreshStatus => self.push(Effect::Job(Job::Status)),
+            Action::Cold => {
+                self.start(
+                    Job::Load(LoadKind::Cold),
+                    Running::Load(timing::LoadKind::Cold),
+                );
+            }
+            Action::Warm => {
+                self.start(
+                    Job::Load(LoadKind::Warm),
+                    Running::Load(timing::LoadKind::Warm),
+                );
+            }
+            Action::Invalidate => self.overlay = Overlay::Confirm(Question::Invalidate),
+            Action::Bench => {
+                let options = SeriesOptions {
+                    runs: self.timing.runs,
+                    warmup: WARMUP,
+                };
+                let cancel = Arc::new(AtomicBool::new(false));
+                if self.start(Job::Series(options, cancel), Running::Series(None)) {
+                    self.timing.cancelled = false;
+                    self.timing.error = None;
+                }
+            }
+            Action::MoreRuns => {
+                self.timing.runs =
+                    (self.timing.runs + run_step(self.timing.runs, true)).min(MAX_RUNS)
+            }
+            Action::FewerRuns => {
+                self.timing.runs = self
+                    .timing
+                    .runs
+                    .saturating_sub(run_step(self.timing.runs, false))
+                    .max(1)
+            }
+            Action::Cancel => self.cancel_series(),
+            Action::Export => match &self.timing.series {
+                Some(series) if !series.cold.is_empty() || !series.warm.is_empty() => {
+                    self.push(Effect::Job(Job::Export(series.to_json())))
+                }
+                _ => self.notify("no series to export yet: press b to run one"),
+            },
+            Action::Confirm => self.confirm(),
+            Action::Deny => self.overlay = Overlay::None,
+            result => self.apply_result(result),
+        }
+    }
+
+    /// Moves whatever the focus (or the open overlay) scrolls.
+    fn move_by(&mut self, delta: isize) {
+        let scroll_by = |s: &mut u16| *s = s.saturating_add_signed(delta.clamp(-1000, 1000) as i16);
+        match &mut self.overlay {
+            Overlay::Help { scroll } | Overlay::Detail { scroll } => return scroll_by(scroll),
+            Overlay::Confirm(_) => return,
+            Overlay::None => {}
+        }
+        let Some(catalog) = self.catalog.clone() else {
+            return;
+        };
+        match self.focus {
+            Pane::Databases => {
+                let height = self.list_height(Pane::Databases);
+                let len = self.databases.entries.len();
+                self.databases.cursor.step(delta, len, height);
+                self.show_selected_database();
+            }
+            Pane::Records => self.records.step(&catalog, delta),
+            Pane::Cache => {
+                let others = self.cache.others();
+                self.cache.selected = self
+                    .cache
+                    .selected
+                    .saturating_add_signed(delta)
+                    .min(others.saturating_sub(1));
+            }
+            Pane::Timing => scroll_by(&mut self.timing.scroll),
+        }
+    }
+
+    /// Shows the database under the Databases cursor in Records, re-running a search scoped to it.
+    pub(super) fn show_selected_database(&mut self) {
+        let Some(catalog) = self.catalog.clone() else {
+            return;
+        };
+        let db = self.databases.selected_database();
+        if db == self.records.db {
+            return;
+        }
+        self.records.select(&catalog, db);
+        if self.records.scope == SearchScope::Database {
+            if self.records.input.trim().is_empty() {
+                self.records.applied = None;
+            } else {
+                self.records.applied = None;
+                self.search(false);
+            }
+        }
+    }
+
+    pub(super) fn search(&mut self, keep_cursor: bool) {
+        let Some(catalog) = self.catalog.clone() else {
+            return;
+        };
+        if let Some(job) = self.records.request_search(&catalog, keep_cursor) {
+            self.push(Effect::Search(job));
+        }
+    }
+
+    fn enter(&mut self) {
+        match self.focus {
+            Pane::Databases => self.focus = Pane::Records,
+            Pane::Records => {
+                let current = self.catalog.as_ref().and_then(|c| self.records.current(c));
+                if current.is_some() {
+                    self.overlay = Overlay::Detail { scroll: 0 };
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn click(&mut self, x: u16, y: u16) {
+        if self.overlay != Overlay::None {
+            return;
+        }
+        let Some(areas) = self.areas() else { return };
+        let Some(pane) = areas.pane_at(x, y) else {
+            return;
+        };
+        self.focus = pane;
+        let top = match pane {
+            Pane::Databases => u16::from(self.filter_line()),
+            _ => u16::from(self.search_line()),
+        };
+        let rows = super::ui::layout::table_rows(areas.pane(pane), top);
+        if y < rows.y || y >= rows.bottom() {
+            return;
+        }
+        let line = usize::from(y - rows.y);
+        match pane {
+            Pane::Databases => {
+                let pos = self.databases.cursor.offset + line;
+                if pos < self.databases.entries.len() {
+                    let height = usize::from(rows.height);
+                    let len = self.databases.entries.len();
+                    self.databases.cursor.set(pos, len, height);
+                    self.show_selected_database();
+                }
+            }
+            Pane::Records => {
+                if let Some(catalog) = self.catalog.clone() {
+                    let pos = self.records.cursor.offset + line;
+                    if pos < self.records.len(&catalog) {
+                        self.records.set_row(&catalog, pos);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn wheel(&mut self, x: u16, y: u16, down: bool) {
+        let delta = if down { WHEEL } else { -WHEEL };
+        if self.overlay != Overlay::None {
+            return self.move_by(delta);
+        }
+        let Some(pane) = self.areas().and_then(|a| a.pane_at(x, y)) else {
+            return;
+        };
+        let focus = std::mem::replace(&mut self.focus, pane);
+        let step = if pane == Pane::Databases || pane == Pane::Cache {
+            delta.signum()
+        } else {
+            delta
+        };
+        self.move_by(step);
+        self.focus = focus;
+    }
+
+    fn start_input(&mut self) {
+        match self.focus {
+            Pane::Databases => self.databases.editing = true,
+            Pane::Records if self.catalog.is_some() => self.records.editing = true,
+            _ => {}
+        }
+    }
+
+    fn edit(&mut self, change: impl FnOnce(&mut String)) {
+        match self.focus {
+            Pane::Databases => {
+                change(&mut self.databases.filter);
+                if let Some(catalog) = self.catalog.clone() {
+                    let height = self.list_height(Pane::Databases);
+                    self.databases.refresh(&catalog, height);
+                    self.show_selected_database();
+                }
+            }
+            Pane::Records => {
+                change(&mut self.records.input);
+                self.search(false);
+            }
+            _ => {}
+        }
+    }
+
+    fn clear_filter(&mut self) {
+        match self.focus {
+            Pane::Databases => {
+                self.databases.editing = false;
+                self.databases.filter.clear();
+                if let Some(catalog) = self.catalog.clone() {
+                    let height = self.list_height(Pane::Databases);
+                    self.databases.refresh(&catalog, height);
+                }
+            }
+            Pane::Records => {
+                if let Some(catalog) = self.catalog.clone() {
+                    self.records.clear_search(&catalog);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn toggle_scope(&mut self) {
+        if self.focus != Pane::Records {
+            return;
+        }
+        self.records.scope = match self.records.scope {
+            SearchScope::Database => SearchScope::All,
+            SearchScope::All => SearchScope::Database,
+        };
+        self.records.applied = None;
+        self.search(false);
+    }
+
+    /// The current record as JSON, with the archive's short hash, onto the clipboard.
+    fn copy(&mut self) {
+        let Some(catalog) = self.catalog.clone() else {
+            return;
+        };
+        let Some(row) = self.records.current(&catalog) else {
+            return self.notify("no record to copy");
+        };
+        let Some(record) = catalog
+            .databases()
+            .get(row.db)
+            .and_then(|d| d.record(row.record))
+        else {
+            return;
+        };
+        let data = RecordData::from(record);
+        let mut json = serde_json::to_value(&data).unwrap_or_default();
+        if let Some(map) = json.as_object_mut() {
+            let hash = self
+                .cache
+                .status
+                .as_ref()
+                .map(|s| crate::hex::encode(&s.archive.sha256[..6]));
+            map.insert("archive".into(), hash.into());
+        }
+        let text = serde_json::to_string_pretty(&json).unwrap_or_default();
+        self.notify(format!(
+            "copied {}/{} as JSON ({} bytes)",
+            data.database,
+            data.key,
+            text.len()
+        ));
+        self.push(Effect::Copy(text));
+    }
+
+    fn selected_other(&self) -> Option<std::path::PathBuf> {
+        let status = self.cache.status.as_ref()?;
+        status
+            .other_cache_files
+            .get(self.cache.selected)
+            .map(|f| f.path.clone())
+    }
+
+    fn confirm(&mut self) {
+        let overlay = std::mem::replace(&mut self.overlay, Overlay::None);
+        match overlay {
+            Overlay::Confirm(Question::Invalidate) => {
+                self.start(Job::Invalidate, Running::Invalidate);
+            }
+            Overlay::Confirm(Question::DeleteFile(path)) => {
+                self.start(Job::Remove(path), Running::Remove);
+            }
+            other => self.overlay = other,
+        }
+    }
+}
+
+/// `+`/`-` move by 1 up to 10 runs, then by 5, then by 10 past 50.
+fn run_step(runs: usize, up: bool) -> usize {
+    let at = if up { runs } else { runs.saturating_sub(1) };
+    match at {
+        0..10 => 1,
+        10..50 => 5,
+        _ => 10,
+    }
+}

@@ -1,0 +1,230 @@
+//! Background work: manager jobs (loads, series, verify, deletes, export), searches, and the watcher that
+//! notices other processes changing the cache. Each sends its result into the one event channel.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::time::{Duration, SystemTime};
+
+use tracing::{debug, info, warn};
+
+use super::action::{Action, LoadKind};
+use super::app::Job;
+use super::state::records::SearchJob;
+use crate::cache::{CacheManager, CacheState};
+use crate::catalog::compare::first_difference;
+use crate::search;
+use crate::timing::run_series;
+
+/// What the loop receives: terminal input or an action from a worker.
+pub enum Event {
+    Input(ratatui::crossterm::event::Event),
+    Action(Box<Action>),
+}
+
+/// Shared between the job runner and the watcher, so the watcher does not mistake our own writes for
+/// another process's.
+#[derive(Debug, Default)]
+pub struct Activity {
+    pub busy: AtomicBool,
+    /// Bumped after each job: the cache files on disk now are ours.
+    pub epoch: AtomicU64,
+}
+
+fn send(tx: &Sender<Event>, action: Action) {
+    // The loop has gone when sending fails: nothing is left to tell.
+    let _ = tx.send(Event::Action(Box::new(action)));
+}
+
+/// Runs one manager job on its own thread, then sends a fresh status.
+pub fn spawn_job(job: Job, manager: Arc<CacheManager>, activity: Arc<Activity>, tx: Sender<Event>) {
+    activity.busy.store(true, Ordering::SeqCst);
+    let spawned = std::thread::Builder::new()
+        .name("job".into())
+        .spawn(move || {
+            debug!(?job, "job started");
+            let result = run_job(job, &manager, &tx);
+            activity.epoch.fetch_add(1, Ordering::SeqCst);
+            activity.busy.store(false, Ordering::SeqCst);
+            send(&tx, result);
+            send(
+                &tx,
+                Action::Status(manager.status().map_err(|e| format!("{e:#}"))),
+            );
+        });
+    if let Err(e) = spawned {
+        warn!(error = %e, "could not start a worker thread");
+    }
+}
+
+fn run_job(job: Job, manager: &CacheManager, tx: &Sender<Event>) -> Action {
+    let text = |e: crate::Error| e.to_string();
+    match job {
+        Job::Load(kind) => {
+            let result = match kind {
+                LoadKind::Startup => manager.load_or_build(),
+                LoadKind::Cold => manager.rebuild(),
+                LoadKind::Warm => manager.warm_load(),
+            };
+            if let Ok(loaded) = &result {
+                info!(
+                    ?kind,
+                    total_us = loaded.report.total.as_micros() as u64,
+                    outcome = loaded.report.outcome.word(),
+                    "load finished"
+                );
+            }
+            Action::Loaded {
+                kind,
+                result: result.map_err(text),
+            }
+        }
+        Job::Series(options, cancel) => {
+            let result = run_series(manager, options, &cancel, |progress, sample| {
+                send(tx, Action::SeriesProgress(progress, sample.clone()));
+            });
+            let cancelled = cancel.load(Ordering::Relaxed);
+            Action::SeriesDone {
+                result: result.map_err(text),
+                cancelled,
+            }
+        }
+        Job::Invalidate => Action::Invalidated(manager.invalidate().map(|v| v.len()).map_err(text)),
+        Job::Remove(path) => Action::Removed(
+            manager
+                .remove_cache_file(&path)
+                .map(|()| path)
+                .map_err(text),
+        ),
+        Job::Verify => Action::Verified(
+            manager
+                .cache_and_archive()
+                .map(|(cached, fresh)| first_difference(&cached, &fresh))
+                .map_err(text),
+        ),
+        Job::Status => Action::Status(manager.status().map_err(text)),
+        Job::Export(json) => Action::Exported(export(&json, manager)),
+    }
+}
+
+/// Writes `backstore-bench-<timestamp>.json` in the current folder, or the data dir when that fails.
+fn export(json: &serde_json::Value, manager: &CacheManager) -> Result<PathBuf, String> {
+    let stamp: String = crate::cache::report::rfc3339(SystemTime::now())
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let name = format!("backstore-bench-{stamp}.json");
+    let text = serde_json::to_string_pretty(json).map_err(|e| e.to_string())?;
+    let mut folders: Vec<PathBuf> = std::env::current_dir().into_iter().collect();
+    folders.extend(manager.options().data_dir.clone());
+    let mut last = String::from("no folder to write to");
+    for folder in folders {
+        let path = folder.join(&name);
+        match std::fs::write(&path, &text) {
+            Ok(()) => return Ok(path),
+            Err(e) => last = format!("{}: {e}", path.display()),
+        }
+    }
+    Err(last)
+}
+
+/// Runs a search on its own thread; a cancelled one sends nothing useful and is dropped by the App.
+pub fn spawn_search(job: SearchJob, tx: Sender<Event>) {
+    let spawned = std::thread::Builder::new()
+        .name("search".into())
+        .spawn(move || {
+            let hits = search::search(
+                &job.catalog,
+                &job.query,
+                job.scope,
+                job.within.as_deref().map(Vec::as_slice),
+                &job.cancel,
+            );
+            if hits.is_some() {
+                send(&tx, Action::SearchDone { id: job.id, hits });
+            }
+        });
+    if let Err(e) = spawned {
+        warn!(error = %e, "could not start a search thread");
+    }
+}
+
+/// Size and modification time of the files that decide the status, to notice changes cheaply.
+fn fingerprint(manager: &CacheManager) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    if let crate::cache::ArchiveSource::Path(p) = &manager.options().source {
+        files.push(p.clone());
+    }
+    if let Some(dir) = manager.cache_dir()
+        && let Ok(entries) = std::fs::read_dir(&dir)
+    {
+        files.extend(entries.filter_map(|e| e.ok()).map(|e| e.path()));
+    }
+    let mut stamps: Vec<_> = files
+        .into_iter()
+        .map(|p| {
+            let meta = std::fs::metadata(&p).ok();
+            let len = meta.as_ref().map_or(0, |m| m.len());
+            (p, len, meta.and_then(|m| m.modified().ok()))
+        })
+        .collect();
+    stamps.sort();
+    stamps
+}
+
+/// Polls about once a second: when the cache folder or archive changed, re-reads the status; when a change
+/// that was not ours leaves a fresh-looking header, checks the body too (off the UI thread, here).
+pub fn spawn_watcher(
+    manager: Arc<CacheManager>,
+    activity: Arc<Activity>,
+    tx: Sender<Event>,
+    stop: Arc<AtomicBool>,
+) {
+    let spawned = std::thread::Builder::new()
+        .name("watcher".into())
+        .spawn(move || {
+            let mut last = fingerprint(&manager);
+            let mut epoch = activity.epoch.load(Ordering::SeqCst);
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(700));
+                if activity.busy.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let now = fingerprint(&manager);
+                let ours = activity.epoch.load(Ordering::SeqCst) != epoch;
+                epoch = activity.epoch.load(Ordering::SeqCst);
+                if now == last {
+                    continue;
+                }
+                last = now;
+                if ours {
+                    continue;
+                }
+                info!("cache files changed on disk");
+                let status = manager.status();
+                let fresh = matches!(&status, Ok(s) if s.state == CacheState::Fresh);
+                if tx
+                    .send(Event::Action(Box::new(Action::Status(
+                        status.map_err(|e| e.to_string()),
+                    ))))
+                    .is_err()
+                {
+                    return;
+                }
+                if fresh {
+                    let body = manager
+                        .cache_and_archive()
+                        .map(|_| ())
+                        .map_err(|e| match e {
+                            crate::Error::CacheUnusable { detail, .. } => detail,
+                            other => other.to_string(),
+                        });
+                    send(&tx, Action::BodyChecked(body));
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        warn!(error = %e, "could not start the watcher thread");
+    }
+}

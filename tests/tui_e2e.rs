@@ -1,0 +1,182 @@
+//! The real binary in a real terminal (tmux): open the inspector, move focus, search, open a record, run a cold
+//! and a warm load, quit, and find the shell usable afterwards.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// A private tmux server, killed when the test ends however it ends.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(width: u16, height: u16) -> Tmux {
+        let version = Command::new("tmux").arg("-V").output();
+        assert!(
+            version.as_ref().is_ok_and(|o| o.status.success()),
+            "tmux is required for the end-to-end test of the inspector: install tmux (apt-get install tmux)"
+        );
+        let tmux = Tmux {
+            socket: format!("backstore-e2e-{}", std::process::id()),
+        };
+        let out = tmux.run(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            "sh",
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux new-session failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("running tmux")
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "e2e"];
+        args.extend_from_slice(keys);
+        assert!(self.run(&args).status.success());
+    }
+
+    /// Escape on its own: followed at once by another key, terminals read it as Alt+key.
+    fn escape(&self) {
+        std::thread::sleep(Duration::from_millis(150));
+        self.keys(&["Escape"]);
+        std::thread::sleep(Duration::from_millis(250));
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
+    }
+
+    /// Polls the screen until `pred` holds, failing with the last screen after `timeout`.
+    fn wait(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let screen = self.screen();
+            if pred(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        self.wait(&format!("{text:?}"), Duration::from_secs(20), |s| {
+            s.contains(text)
+        })
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+fn shell_quote(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
+}
+
+#[test]
+fn inspector_end_to_end_in_tmux() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let bin = Path::new(env!("CARGO_BIN_EXE_backstore"));
+    let tmux = Tmux::start(120, 40);
+    tmux.wait("a shell prompt", Duration::from_secs(10), |s| {
+        !s.trim().is_empty()
+    });
+    let command = format!(
+        "{} --data-dir {}",
+        shell_quote(bin),
+        shell_quote(data.path())
+    );
+    tmux.keys(&[&command, "Enter"]);
+
+    // Opens with all four panes; the first start builds the cache, which then reads fresh.
+    let screen = tmux.wait_for("[4] Timing");
+    for title in ["[1] Databases", "[2] Records", "[3] Cache"] {
+        assert!(screen.contains(title), "{title} missing:\n{screen}");
+    }
+    tmux.wait_for("FRESH");
+    tmux.wait_for("[Row 1/687, Col 1/3]");
+
+    // Focus moves by number and Tab.
+    tmux.keys(&["2"]);
+    tmux.wait_for("▶ [2] Records");
+    tmux.keys(&["Tab"]);
+    tmux.wait_for("▶ [3] Cache");
+    tmux.keys(&["BTab"]);
+    tmux.wait_for("▶ [2] Records");
+
+    // Fuzzy search with a counter; Enter keeps the filter, Enter again opens the record.
+    tmux.keys(&["/", "abs"]);
+    tmux.wait_for("/abs");
+    tmux.wait_for("181/687");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("[Row 1/181, Col 1/3]");
+    tmux.keys(&["Enter"]);
+    let detail = tmux.wait_for("backstore get adjectives");
+    assert!(detail.contains("definition"), "{detail}");
+    tmux.escape();
+    tmux.wait("the record to close", Duration::from_secs(10), |s| {
+        !s.contains("backstore get adjectives")
+    });
+
+    // The help overlay lists keys and closes with q without quitting.
+    tmux.keys(&["?"]);
+    tmux.wait_for("Everywhere");
+    tmux.keys(&["q"]);
+    tmux.wait("help to close", Duration::from_secs(10), |s| {
+        !s.contains("Everywhere")
+    });
+
+    // A cold load, then a warm one, timed in the Timing pane.
+    tmux.keys(&["4"]);
+    tmux.wait_for("▶ [4] Timing");
+    tmux.keys(&["c"]);
+    tmux.wait_for("cold load:");
+    tmux.wait("the cold bar", Duration::from_secs(20), |s| {
+        s.lines().any(|l| l.contains("│cold ") && l.contains(" ms"))
+    });
+    tmux.keys(&["w"]);
+    tmux.wait("the warm bar", Duration::from_secs(20), |s| {
+        s.lines().any(|l| l.contains("│warm ") && l.contains("rr"))
+    });
+    // The search survived the reloads.
+    assert!(tmux.screen().contains("/abs"));
+
+    // Quit; the terminal is restored and the shell answers.
+    tmux.keys(&["q"]);
+    tmux.wait("the inspector to close", Duration::from_secs(10), |s| {
+        !s.contains("[4] Timing")
+    });
+    tmux.keys(&["echo done-$((6*7))", "Enter"]);
+    tmux.wait_for("done-42");
+    assert!(
+        data.path().join("backstore.log").exists(),
+        "logs go to the data dir"
+    );
+}

@@ -1,0 +1,378 @@
+//! The inspector's state driven by actions, with no terminal: focus, keys, search lifecycle, reloads that keep
+//! the cursor, questions before deleting, and the watcher noticing another process's changes.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use backstore::cache::{ArchiveSource, CacheManager, CacheState, ManagerOptions};
+use backstore::search;
+use backstore::tui::action::{Action, LoadKind};
+use backstore::tui::app::{App, Effect, Job, Overlay, Pane, Question};
+use backstore::tui::keys::{self, BINDINGS, Context};
+use backstore::tui::worker::{self, Activity, Event};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+fn manager(dir: &std::path::Path) -> Arc<CacheManager> {
+    Arc::new(CacheManager::new(ManagerOptions {
+        source: ArchiveSource::Embedded,
+        data_dir: Some(dir.to_path_buf()),
+        limits: Default::default(),
+    }))
+}
+
+fn loaded_app(manager: &CacheManager) -> App {
+    let mut app = App::new("embedded".into(), UNIX_EPOCH);
+    app.update(Action::Resize(120, 40));
+    let loaded = manager.load_or_build().expect("embedded archive loads");
+    app.update(Action::Loaded {
+        kind: LoadKind::Startup,
+        result: Ok(loaded),
+    });
+    app.update(Action::Status(manager.status().map_err(|e| e.to_string())));
+    app
+}
+
+fn settle(app: &mut App) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    loop {
+        let effects = app.take_effects();
+        if effects.is_empty() {
+            return jobs;
+        }
+        for effect in effects {
+            match effect {
+                Effect::Search(job) => {
+                    let hits = search::search(
+                        &job.catalog,
+                        &job.query,
+                        job.scope,
+                        job.within.as_deref().map(Vec::as_slice),
+                        &job.cancel,
+                    );
+                    app.update(Action::SearchDone { id: job.id, hits });
+                }
+                Effect::Job(job) => jobs.push(job),
+                Effect::Copy(_) => {}
+            }
+        }
+    }
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    let modifiers = if matches!(code, KeyCode::BackTab) {
+        KeyModifiers::SHIFT
+    } else {
+        KeyModifiers::NONE
+    };
+    if let Some(action) = keys::action_for(app, KeyEvent::new(code, modifiers)) {
+        app.update(action);
+    }
+}
+
+#[test]
+fn focus_moves_with_tab_numbers_and_clicks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    assert_eq!(app.focus, Pane::Databases);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Records);
+    press(&mut app, KeyCode::BackTab);
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!(app.focus, Pane::Timing);
+    press(&mut app, KeyCode::Char('3'));
+    assert_eq!(app.focus, Pane::Cache);
+    let areas = app.areas().unwrap();
+    let records = areas.pane(Pane::Records);
+    app.update(Action::Click {
+        x: records.x + 3,
+        y: records.y + 5,
+    });
+    assert_eq!(app.focus, Pane::Records);
+    // The click landed on the fourth data row (border, header, rows).
+    assert_eq!(app.records.cursor.pos, 3);
+}
+
+#[test]
+fn q_closes_an_overlay_before_it_quits_and_ctrl_c_always_quits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    press(&mut app, KeyCode::Char('?'));
+    assert!(matches!(app.overlay, Overlay::Help { .. }));
+    press(&mut app, KeyCode::Char('q'));
+    assert_eq!(app.overlay, Overlay::None);
+    assert!(!app.quit);
+    app.update(Action::Focus(Pane::Records));
+    press(&mut app, KeyCode::Char('/'));
+    let ctrl_c = keys::action_for(
+        &app,
+        KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+    );
+    assert!(matches!(ctrl_c, Some(Action::Quit)));
+    // While typing, q is text.
+    assert!(matches!(
+        keys::action_for(&app, KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)),
+        Some(Action::Input('q'))
+    ));
+}
+
+#[test]
+fn every_binding_is_documented_and_reachable() {
+    let sections = keys::help_sections();
+    let listed: usize = sections.iter().map(|(_, b)| b.len()).sum();
+    assert_eq!(listed, BINDINGS.len(), "the help lists every binding");
+    for binding in BINDINGS {
+        assert!(!binding.keys.is_empty() && !binding.help.is_empty());
+    }
+    // No key means two things in one context.
+    for context in Context::ALL {
+        let mut seen = Vec::new();
+        for binding in BINDINGS.iter().filter(|b| b.context == context) {
+            for key in binding.keys {
+                assert!(!seen.contains(key), "{key:?} bound twice in {context:?}");
+                seen.push(*key);
+            }
+        }
+    }
+}
+
+#[test]
+fn search_narrows_keeps_and_clears() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    app.update(Action::Focus(Pane::Records));
+    app.update(Action::StartInput);
+    app.update(Action::Input('a'));
+    let first = match app.take_effects().pop() {
+        Some(Effect::Search(job)) => job,
+        _ => panic!("typing starts a search"),
+    };
+    assert!(first.within.is_none());
+    let hits = search::search(
+        &first.catalog,
+        &first.query,
+        first.scope,
+        None,
+        &first.cancel,
+    );
+    app.update(Action::SearchDone { id: first.id, hits });
+    let broad = app.records.applied.as_ref().unwrap().hits.len();
+    app.update(Action::Input('b'));
+    let second = match app.take_effects().pop() {
+        Some(Effect::Search(job)) => job,
+        _ => panic!("typing starts a search"),
+    };
+    assert!(
+        second.within.is_some(),
+        "a query that only grew searches within the last hits"
+    );
+    // A third key before the second finishes cancels the second.
+    app.update(Action::Input('s'));
+    assert!(
+        second.cancel.load(std::sync::atomic::Ordering::Relaxed),
+        "the stale search is cancelled"
+    );
+    // The stale result arriving late is dropped.
+    app.update(Action::SearchDone {
+        id: second.id,
+        hits: Some(Vec::new()),
+    });
+    assert_eq!(app.records.applied.as_ref().unwrap().hits.len(), broad);
+    settle(&mut app);
+    let narrow = app.records.applied.as_ref().unwrap();
+    assert_eq!(narrow.text, "abs");
+    assert!(narrow.hits.len() < broad);
+    app.update(Action::AcceptInput);
+    assert!(
+        !app.records.editing && app.records.filtered(),
+        "Enter keeps the filter"
+    );
+    app.update(Action::NextHit);
+    assert_eq!(app.records.cursor.pos, 1);
+    app.update(Action::PrevHit);
+    app.update(Action::PrevHit);
+    assert_eq!(
+        app.records.cursor.pos,
+        app.records.len(app.catalog.as_ref().unwrap()) - 1,
+        "N wraps"
+    );
+    app.update(Action::ClearFilter);
+    assert!(
+        !app.records.filtered() && app.records.input.is_empty(),
+        "Esc clears it"
+    );
+}
+
+#[test]
+fn a_rebuild_keeps_cursor_and_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let manager = manager(dir.path());
+    let mut app = loaded_app(&manager);
+    app.update(Action::Down);
+    app.update(Action::Focus(Pane::Records));
+    app.update(Action::StartInput);
+    for c in "an".chars() {
+        app.update(Action::Input(c));
+    }
+    settle(&mut app);
+    app.update(Action::AcceptInput);
+    for _ in 0..4 {
+        app.update(Action::Down);
+    }
+    let before = app.records.current(app.catalog.as_ref().unwrap());
+    app.update(Action::Focus(Pane::Timing));
+    app.update(Action::Cold);
+    let jobs = settle(&mut app);
+    assert!(matches!(jobs.as_slice(), [Job::Load(LoadKind::Cold)]));
+    app.update(Action::Loaded {
+        kind: LoadKind::Cold,
+        result: manager.rebuild().map_err(|e| e.to_string()),
+    });
+    settle(&mut app);
+    assert_eq!(app.records.input, "an");
+    assert!(app.records.filtered());
+    assert_eq!(app.records.current(app.catalog.as_ref().unwrap()), before);
+    assert!(app.timing.last[0].is_some(), "the cold load is timed");
+    assert!(app.running.is_none());
+}
+
+#[test]
+fn one_job_at_a_time_and_deletes_ask_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    app.update(Action::Focus(Pane::Timing));
+    app.update(Action::Bench);
+    app.update(Action::Warm);
+    let jobs = settle(&mut app);
+    assert_eq!(jobs.len(), 1, "the warm load waits: a series is running");
+    let Job::Series(options, cancel) = &jobs[0] else {
+        panic!("a series")
+    };
+    assert_eq!(options.runs, 10);
+    app.update(Action::Cancel);
+    assert!(
+        cancel.load(std::sync::atomic::Ordering::Relaxed),
+        "Esc cancels the series"
+    );
+    app.update(Action::SeriesDone {
+        result: Ok(Default::default()),
+        cancelled: true,
+    });
+    app.update(Action::Invalidate);
+    assert_eq!(app.overlay, Overlay::Confirm(Question::Invalidate));
+    assert!(settle(&mut app).is_empty());
+    app.update(Action::Deny);
+    assert!(settle(&mut app).is_empty(), "no means nothing is deleted");
+    app.update(Action::Invalidate);
+    app.update(Action::Confirm);
+    assert!(matches!(settle(&mut app).as_slice(), [Job::Invalidate]));
+}
+
+#[test]
+fn runs_per_series_stay_in_bounds() {
+    let mut app = App::new("embedded".into(), UNIX_EPOCH);
+    for _ in 0..100 {
+        app.update(Action::FewerRuns);
+    }
+    assert_eq!(app.timing.runs, 1);
+    for _ in 0..100 {
+        app.update(Action::MoreRuns);
+    }
+    assert_eq!(app.timing.runs, 200);
+}
+
+#[test]
+fn keys_before_any_data_do_not_panic() {
+    let mut app = App::new("embedded".into(), UNIX_EPOCH);
+    let actions = [
+        Action::Down,
+        Action::PageDown,
+        Action::Bottom,
+        Action::Enter,
+        Action::StartInput,
+        Action::Input('x'),
+        Action::NextHit,
+        Action::Copy,
+        Action::Right,
+        Action::DeleteOther,
+        Action::Export,
+        Action::Click { x: 5, y: 5 },
+        Action::Scroll {
+            x: 50,
+            y: 5,
+            down: true,
+        },
+    ];
+    for pane in Pane::ALL {
+        app.update(Action::Focus(pane));
+        for action in actions.clone() {
+            app.update(action);
+        }
+    }
+}
+
+#[test]
+fn copy_puts_the_record_as_json_with_the_archive_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    app.update(Action::Focus(Pane::Records));
+    app.update(Action::Copy);
+    let copied = app.take_effects().into_iter().find_map(|e| match e {
+        Effect::Copy(text) => Some(text),
+        _ => None,
+    });
+    let json: serde_json::Value = serde_json::from_str(&copied.expect("copied")).unwrap();
+    assert_eq!(json["database"], "adjectives");
+    assert_eq!(json["key"], "abject");
+    assert_eq!(json["archive"].as_str().map(str::len), Some(12));
+    assert!(json["values"].is_object());
+    assert!(
+        app.toast
+            .as_ref()
+            .is_some_and(|t| t.text.contains("copied"))
+    );
+}
+
+/// Another process corrupting the cache body is noticed without a key press.
+#[test]
+fn the_watcher_notices_a_corrupted_or_deleted_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let manager = manager(dir.path());
+    manager.load_or_build().unwrap();
+    let path = manager.status().unwrap().cache.path.unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    worker::spawn_watcher(
+        manager.clone(),
+        Arc::new(Activity::default()),
+        tx,
+        stop.clone(),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.len() - 50;
+    bytes[at] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    let wait = |want: &dyn Fn(&Action) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            if let Ok(Event::Action(action)) = rx.recv_timeout(left)
+                && want(&action)
+            {
+                return true;
+            }
+        }
+        false
+    };
+    assert!(
+        wait(&|a| matches!(a, Action::BodyChecked(Err(detail)) if detail.contains("checksum"))),
+        "corruption noticed"
+    );
+    std::fs::remove_file(&path).unwrap();
+    assert!(
+        wait(&|a| matches!(a, Action::Status(Ok(s)) if s.state == CacheState::Missing)),
+        "deletion noticed"
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+}
