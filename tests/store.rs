@@ -241,7 +241,13 @@ fn assert_damage_is_detected(
     sandbox.write_archive(&rich_archive());
     let built = sandbox.manager().load_or_build().expect("first build");
     let path = cache_file(&sandbox, "v1");
+    sandbox
+        .manager()
+        .check_cache_file()
+        .expect("an intact cache file checks out");
     damage(&path);
+    // The whole-file check sees every kind of damage, including what headers alone cannot show.
+    assert!(sandbox.manager().check_cache_file().is_err());
 
     let status = sandbox
         .manager()

@@ -308,6 +308,24 @@ impl CacheManager {
         Ok(())
     }
 
+    /// Checks the whole fresh cache file (header, length, payload checksum) without decoding it or
+    /// reading the archive: how a watcher confirms a file that another process may have damaged.
+    pub fn check_cache_file(&self) -> Result<()> {
+        let mut timings = PhaseTimings::default();
+        let archive = self.archive(false, &mut timings)?;
+        let dir = self.cache_dir().ok_or(Error::NoDataDir)?;
+        let path = find_fresh(&dir, &archive.sha256).ok_or_else(|| Error::CacheUnusable {
+            path: dir.clone(),
+            detail: "no cache file built from this archive".into(),
+        })?;
+        let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        file::verify(&bytes).map_err(|problem| Error::CacheUnusable {
+            path: path.clone(),
+            detail: state_of_problem(problem).to_string(),
+        })?;
+        Ok(())
+    }
+
     /// Decodes the fresh cache file and parses the archive, for comparing the two.
     pub fn cache_and_archive(&self) -> Result<(Catalog, Catalog)> {
         let mut timings = PhaseTimings::default();

@@ -213,13 +213,10 @@ pub fn spawn_watcher(
                     return;
                 }
                 if fresh {
-                    let body = manager
-                        .cache_and_archive()
-                        .map(|_| ())
-                        .map_err(|e| match e {
-                            crate::Error::CacheUnusable { detail, .. } => detail,
-                            other => other.to_string(),
-                        });
+                    let body = manager.check_cache_file().map_err(|e| match e {
+                        crate::Error::CacheUnusable { detail, .. } => detail,
+                        other => other.to_string(),
+                    });
                     send(&tx, Action::BodyChecked(body));
                 }
             }
