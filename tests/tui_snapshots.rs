@@ -622,3 +622,19 @@ fn no_color_uses_no_colours() {
     }
     assert!(terminal.backend().to_string().contains("STALE"));
 }
+
+/// Terminals give each character of `रा` or a flag its own column; a cell holding both would leave the second
+/// on screen when the cell is redrawn.
+#[test]
+fn clusters_of_single_column_characters_take_one_cell_each() {
+    let names = "version,key,local\nv0.1.0,agra,आगरा\nv0.1.0,france,🇫🇷\n";
+    let catalog = catalog_of(&tar_gz(&[("names.csv", names.as_bytes())]));
+    let app = app_with(catalog, CacheState::Fresh, (80, 24));
+    let terminal = draw(&app);
+    let buffer = terminal.backend().buffer();
+    let (x, y) = find(buffer, "आग").expect("the Devanagari name is drawn");
+    let cells: Vec<&str> = (x..x + 4).map(|x| buffer[(x, y)].symbol()).collect();
+    assert_eq!(cells, ["आ", "ग", "र", "ा"]);
+    let (x, y) = find(buffer, "🇫").expect("the flag is drawn");
+    assert_eq!(buffer[(x + 1, y)].symbol(), "🇷");
+}

@@ -376,3 +376,59 @@ fn the_watcher_notices_a_corrupted_or_deleted_cache() {
     );
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
 }
+
+#[test]
+fn help_scrolls_back_at_once_after_its_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    app.update(Action::ToggleHelp);
+    for _ in 0..500 {
+        app.update(Action::Down);
+    }
+    let Overlay::Help { scroll: end } = app.overlay else {
+        panic!("help is open")
+    };
+    app.update(Action::Up);
+    assert_eq!(app.overlay, Overlay::Help { scroll: end - 1 });
+}
+
+#[test]
+fn the_database_filter_offers_no_search_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    app.update(Action::StartInput);
+    assert!(
+        keys::hints(&app)
+            .iter()
+            .all(|(_, what)| !what.contains("all"))
+    );
+    app.update(Action::Focus(Pane::Records));
+    app.update(Action::StartInput);
+    assert!(
+        keys::hints(&app)
+            .iter()
+            .any(|(_, what)| what.contains("all"))
+    );
+}
+
+#[test]
+fn an_archive_fixed_on_disk_is_loaded_again() {
+    let mut app = App::new("broken.tar.gz".into(), UNIX_EPOCH);
+    app.update(Action::Loaded {
+        kind: LoadKind::Startup,
+        result: Err("not a gzip file".into()),
+    });
+    app.update(Action::Status(Err("not a gzip file".into())));
+    assert!(settle(&mut app).is_empty());
+    // The watcher reads a good status once the file is fixed: the load runs again, once.
+    let dir = tempfile::tempdir().unwrap();
+    let status = manager(dir.path()).status().map_err(|e| e.to_string());
+    app.update(Action::Status(status.clone()));
+    let jobs = settle(&mut app);
+    assert!(
+        matches!(jobs[..], [Job::Load(LoadKind::Startup)]),
+        "{jobs:?}"
+    );
+    app.update(Action::Status(status));
+    assert!(settle(&mut app).is_empty());
+}

@@ -146,7 +146,7 @@ pub static BINDINGS: &[Binding] = &[
     bind(C::Records, &[key('y')], "y", "copy record as JSON", Action::Copy, true),
     bind(C::Cache, &[key('v')], "v", "verify cache against archive", Action::Verify, true),
     bind(C::Cache, &[key('d')], "d", "delete selected old cache file", Action::DeleteOther, true),
-    bind(C::Cache, &[key('r')], "r", "re-read the status now", Action::RefreshStatus, false),
+    bind(C::Cache, &[key('r')], "r", "re-read the status; retry a failed load", Action::RefreshStatus, false),
     bind(C::Timing, &[key('c')], "c", "cold load (rebuild)", Action::Cold, true),
     bind(C::Timing, &[key('w')], "w", "warm load (from cache)", Action::Warm, true),
     bind(C::Timing, &[key('b')], "b", "benchmark series", Action::Bench, true),
@@ -225,9 +225,12 @@ pub fn action_for(app: &App, event: KeyEvent) -> Option<Action> {
 /// The footer's hints for what is live now.
 pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
     let contexts = app.contexts();
+    // The database filter has no scope to toggle: only a search does.
+    let scoped = app.focus == Pane::Records;
     contexts
         .iter()
         .flat_map(|c| BINDINGS.iter().filter(move |b| b.context == *c && b.hint))
+        .filter(|b| scoped || !matches!(b.action, Action::ToggleScope))
         .map(|b| (b.label, b.help))
         .collect()
 }

@@ -24,7 +24,14 @@ impl App {
                     }
                 }
             }
-            Action::Status(status) => self.cache.set_status(status),
+            Action::Status(status) => {
+                // An archive that could not be read and now can (fixed on disk): load it, once per recovery.
+                let recovered = status.is_ok() && self.cache.error.is_some();
+                self.cache.set_status(status);
+                if recovered {
+                    self.retry_load();
+                }
+            }
             Action::BodyChecked(result) => {
                 self.cache.body = match result {
                     Ok(()) => BodyCheck::Intact,
@@ -153,5 +160,16 @@ impl App {
             ));
         }
         self.report = Some(report);
+    }
+
+    /// Loads the archive again after a start-up load failed, unless a job is running.
+    pub(super) fn retry_load(&mut self) {
+        if self.catalog.is_some() || self.load_error.is_none() || self.running.is_some() {
+            return;
+        }
+        self.load_error = None;
+        self.push(super::app::Effect::Job(super::app::Job::Load(
+            LoadKind::Startup,
+        )));
     }
 }

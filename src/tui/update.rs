@@ -79,6 +79,9 @@ impl App {
                 Some(path) => self.overlay = Overlay::Confirm(Question::DeleteFile(path)),
                 None => self.notify("no other cache files to delete"),
             },
+            Action::RefreshStatus if self.load_error.is_some() && self.catalog.is_none() => {
+                self.retry_load()
+            }
             Action::RefreshStatus => self.push(Effect::Job(Job::Status)),
             Action::Cold => {
                 self.start(
@@ -131,8 +134,14 @@ impl App {
     /// Moves whatever the focus (or the open overlay) scrolls.
     fn move_by(&mut self, delta: isize) {
         let scroll_by = |s: &mut u16| *s = s.saturating_add_signed(delta.clamp(-1000, 1000) as i16);
+        let screen = ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1);
         match &mut self.overlay {
-            Overlay::Help { scroll } | Overlay::Detail { scroll } => return scroll_by(scroll),
+            Overlay::Help { scroll } => {
+                scroll_by(scroll);
+                *scroll = (*scroll).min(super::ui::help::max_scroll(screen));
+                return;
+            }
+            Overlay::Detail { scroll } => return scroll_by(scroll),
             Overlay::Confirm(_) => return,
             Overlay::None => {}
         }
@@ -148,6 +157,10 @@ impl App {
             }
             Pane::Records => self.records.step(&catalog, delta),
             Pane::Cache => {
+                // The pane scrolls too: on a short screen its last lines (verify, other files) are below.
+                let limit = self.scroll_limit(Pane::Cache);
+                scroll_by(&mut self.cache.scroll);
+                self.cache.scroll = self.cache.scroll.min(limit);
                 let others = self.cache.others();
                 self.cache.selected = self
                     .cache
@@ -155,8 +168,26 @@ impl App {
                     .saturating_add_signed(delta)
                     .min(others.saturating_sub(1));
             }
-            Pane::Timing => scroll_by(&mut self.timing.scroll),
+            Pane::Timing => {
+                let limit = self.scroll_limit(Pane::Timing);
+                scroll_by(&mut self.timing.scroll);
+                self.timing.scroll = self.timing.scroll.min(limit);
+            }
         }
+    }
+
+    /// How far a text pane scrolls as drawn now, so a key back up moves at once after scrolling past the end.
+    fn scroll_limit(&self, pane: Pane) -> u16 {
+        let Some(areas) = self.areas() else { return 0 };
+        let inner = super::ui::layout::inner(areas.pane(pane));
+        let theme = super::ui::theme::Theme::new(true);
+        let width = usize::from(inner.width);
+        let lines = match pane {
+            Pane::Cache => super::ui::cache::lines(self, width, &theme),
+            Pane::Timing => super::ui::timing::lines(self, width, &theme),
+            _ => return 0,
+        };
+        super::ui::max_scroll(&lines, inner)
     }
 
     /// Shows the database under the Databases cursor in Records, re-running a search scoped to it.

@@ -20,7 +20,7 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
     let inner = block.inner(area);
     block.render(area, buf);
     let lines = lines(app, usize::from(inner.width), theme);
-    let max_scroll = (lines.len() as u16).saturating_sub(inner.height);
+    let max_scroll = super::max_scroll(&lines, inner);
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .scroll((app.cache.scroll.min(max_scroll), 0))
@@ -43,7 +43,7 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         lines.push(Line::default());
         lines.push(Line::from(Span::styled(
             "What to do: check that --archive names a readable .tar.gz of CSV files, or leave it out to use the \
-             embedded archive; then press r or restart.",
+             embedded archive. It loads as soon as the file is readable; r here retries now.",
             theme.warning(),
         )));
         return lines;

@@ -78,6 +78,20 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
     } else {
         version_width + 2
     };
+    let widths = [
+        Constraint::Fill(1),
+        Constraint::Length(count_width as u16),
+        Constraint::Length(4),
+        Constraint::Length(version_width as u16),
+        Constraint::Length(3),
+    ];
+    // Names are cut with an ellipsis: the table would cut them silently, and `camera_` reads as a name.
+    let name_width = usize::from(
+        ratatui::layout::Layout::horizontal(widths)
+            .spacing(1)
+            .split(top)[0]
+            .width,
+    );
     let rows = pane
         .entries
         .iter()
@@ -96,7 +110,7 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
                         (None, _) => Cell::from(Span::styled("-", theme.dim())),
                     };
                     Row::new(vec![
-                        Cell::from(db.name().to_string()),
+                        Cell::from(text::fit(db.name(), name_width)),
                         Cell::from(Line::from(text::thousands(db.len())).right_aligned()),
                         Cell::from(Line::from(db.columns().len().to_string()).right_aligned()),
                         version,
@@ -106,7 +120,7 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
                 Entry::Failed(f) => {
                     let failed = &catalog.failed()[f];
                     Row::new(vec![
-                        Cell::from(failed.name.clone()),
+                        Cell::from(text::fit(&failed.name, name_width)),
                         Cell::from(Line::from("-").right_aligned()),
                         Cell::from(Line::from("-").right_aligned()),
                         Cell::from("-"),
@@ -120,13 +134,6 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
                 row
             }
         });
-    let widths = [
-        Constraint::Fill(1),
-        Constraint::Length(count_width as u16),
-        Constraint::Length(4),
-        Constraint::Length(version_width as u16),
-        Constraint::Length(3),
-    ];
     let header = Row::new(vec![
         Cell::from("name"),
         Cell::from(Line::from("rows").right_aligned()),
@@ -175,7 +182,8 @@ fn markers(w: &Warnings) -> String {
     out
 }
 
-/// The selected database's warnings in words, for the bottom border.
+/// The selected database's warnings in words, for the bottom border; short, as `list` heads its columns,
+/// so they fit a narrow pane.
 fn legend(app: &App, catalog: &Catalog) -> String {
     let words = match app.databases.selected() {
         Some(Entry::Loaded(d)) => {
@@ -183,23 +191,23 @@ fn legend(app: &App, catalog: &Catalog) -> String {
             let w = db.warnings();
             let mut parts = Vec::new();
             if w.duplicate_rows > 0 {
-                parts.push(format!("D {} duplicate keys", w.duplicate_rows));
+                parts.push(format!("D {} dup", w.duplicate_rows));
             }
             if w.ragged_rows > 0 {
-                parts.push(format!("R {} ragged rows", w.ragged_rows));
+                parts.push(format!("R {} ragged", w.ragged_rows));
             }
             if w.empty_key_rows > 0 {
-                parts.push(format!("K {} empty keys", w.empty_key_rows));
+                parts.push(format!("K {} no key", w.empty_key_rows));
             }
             if let (Some(v), Some(c)) = (db.version(), app.databases.common_version.as_deref())
                 && v != c
             {
-                parts.push(format!("≠ version differs from {c}"));
+                parts.push(format!("≠ differs from {c}"));
             }
             if parts.is_empty() {
                 "no warnings".to_string()
             } else {
-                parts.join(", ")
+                parts.join(" · ")
             }
         }
         Some(Entry::Failed(_)) => "ERR parse error".to_string(),

@@ -102,7 +102,7 @@ pub fn render(app: &App, scroll: u16, area: Rect, buf: &mut Buffer, theme: &Them
     for (i, extra) in extras.iter().enumerate() {
         field(&format!("(extra {})", i + 1), Some(extra), &mut lines);
     }
-    let max_scroll = (lines.len() as u16).saturating_sub(inner.height);
+    let max_scroll = super::max_scroll(&lines, inner);
     Paragraph::new(lines)
         .scroll((scroll.min(max_scroll), 0))
         .render(inner, buf);

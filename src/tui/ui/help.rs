@@ -19,6 +19,21 @@ pub fn render(scroll: u16, area: Rect, buf: &mut Buffer, theme: &Theme) {
         .title_bottom(Line::from(" j/k scroll · Esc close ").right_aligned());
     let inner = block.inner(rect);
     block.render(rect, buf);
+    let lines = lines(theme);
+    let max_scroll = super::max_scroll(&lines, inner);
+    Paragraph::new(lines)
+        .wrap(ratatui::widgets::Wrap { trim: false })
+        .scroll((scroll.min(max_scroll), 0))
+        .render(inner, buf);
+}
+
+/// How far the help scrolls on a screen of `area`, so scrolling back up answers at once.
+pub fn max_scroll(area: Rect) -> u16 {
+    let rect = layout::centered(area, (80, 90), (40, 12));
+    super::max_scroll(&lines(&Theme::new(true)), Block::bordered().inner(rect))
+}
+
+fn lines(theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for (title, bindings) in keys::help_sections() {
         if !lines.is_empty() {
@@ -41,9 +56,5 @@ pub fn render(scroll: u16, area: Rect, buf: &mut Buffer, theme: &Theme) {
         "Typing a filter or search: other characters go into the text. The mouse: click focuses, wheel scrolls.",
         theme.dim(),
     )));
-    let max_scroll = (lines.len() as u16).saturating_sub(inner.height);
-    Paragraph::new(lines)
-        .wrap(ratatui::widgets::Wrap { trim: false })
-        .scroll((scroll.min(max_scroll), 0))
-        .render(inner, buf);
+    lines
 }

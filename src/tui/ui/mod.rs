@@ -20,6 +20,7 @@ use super::app::{App, Overlay, Pane, Question};
 use super::keys;
 use super::text;
 use theme::Theme;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
@@ -58,6 +59,41 @@ impl Widget for &App {
             Overlay::Confirm(question) => confirm(self, question, area, buf, &theme),
         }
         toast(self, areas.footer, buf, &theme);
+        split_clusters(area, buf);
+    }
+}
+
+/// Gives each character of a cluster such as Devanagari `रा` or a flag its own cell, as terminals lay them out:
+/// kept as one wide cell, a later redraw of that cell leaves the terminal's second half on screen as a stray
+/// mark. The bytes sent are the same; only the diff between frames now matches the terminal.
+fn split_clusters(area: Rect, buf: &mut Buffer) {
+    for y in area.top()..area.bottom() {
+        let mut x = area.left();
+        while x < area.right() {
+            let cell = buf[(x, y)].clone();
+            let symbol = cell.symbol();
+            let width = symbol.width();
+            let mut parts: Vec<String> = Vec::new();
+            for c in symbol.chars() {
+                match (c.width().unwrap_or(0), parts.last_mut()) {
+                    (0, Some(last)) => last.push(c),
+                    (1, _) => parts.push(c.to_string()),
+                    _ => {
+                        parts.clear();
+                        break;
+                    }
+                }
+            }
+            let fits = x.saturating_add(width as u16) <= area.right();
+            if parts.len() > 1 && parts.len() == width && fits {
+                for (i, part) in parts.iter().enumerate() {
+                    let mut split = cell.clone();
+                    split.set_symbol(part);
+                    buf[(x + i as u16, y)] = split;
+                }
+            }
+            x += width.max(1) as u16;
+        }
     }
 }
 
@@ -141,6 +177,26 @@ fn confirm(app: &App, question: &Question, area: Rect, buf: &mut Buffer, theme: 
                 .title(Span::styled(title, theme.warning())),
         )
         .render(rect, buf);
+}
+
+/// How far wrapped `lines` can scroll in `area`: the rows they take, counted by drawing them off screen, past
+/// its height. Counting lines instead leaves a wrapped last line out of reach.
+pub fn max_scroll(lines: &[Line<'static>], area: Rect) -> u16 {
+    if area.width == 0 {
+        return 0;
+    }
+    let width = usize::from(area.width);
+    let bound: usize = lines.iter().map(|l| 2 * (l.width() / width + 1)).sum();
+    let scratch = Rect::new(0, 0, area.width, bound.clamp(1, 4096) as u16);
+    let mut buf = Buffer::empty(scratch);
+    Paragraph::new(lines.to_vec())
+        .wrap(Wrap { trim: false })
+        .render(scratch, &mut buf);
+    let rows = (0..scratch.height)
+        .rev()
+        .find(|y| (0..scratch.width).any(|x| buf[(x, *y)].symbol() != " "))
+        .map_or(0, |y| y + 1);
+    rows.saturating_sub(area.height)
 }
 
 /// A message in the middle of an empty pane.

@@ -21,7 +21,7 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
     let inner = block.inner(area);
     block.render(area, buf);
     let lines = lines(app, usize::from(inner.width), theme);
-    let max_scroll = (lines.len() as u16).saturating_sub(inner.height);
+    let max_scroll = super::max_scroll(&lines, inner);
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .scroll((app.timing.scroll.min(max_scroll), 0))
