@@ -28,6 +28,7 @@ done
 echo
 echo "== process start to first frame, warm cache, embedded data"
 python3 scripts/first-frame.py "$PWD/$bin" --data-dir "$out/tui"
+MARKER=adjectives python3 scripts/first-frame.py "$PWD/$bin" --data-dir "$out/tui"
 echo
 echo "== cargo bench (divan)"
 cargo bench --bench store
