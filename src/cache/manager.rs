@@ -74,14 +74,15 @@ pub struct Loaded {
     pub report: LoadReport,
 }
 
-/// The archive's bytes and hash, remembered while the file is unchanged.
-#[derive(Debug, Clone)]
-struct ArchiveData {
-    bytes: Bytes,
+/// What identifies an archive, without holding its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ArchiveId {
     sha256: [u8; 32],
-    /// Size and modification time of a path archive when it was read.
-    stamp: Option<(u64, Option<SystemTime>)>,
+    bytes: u64,
 }
+
+/// Size and modification time of a path archive: while they hold, its hash is not computed again.
+type Stamp = (u64, Option<SystemTime>);
 
 /// What the current archive holds, for judging a cache file without loading it.
 #[derive(Debug, Clone)]
@@ -95,7 +96,7 @@ struct Survey {
 #[derive(Debug)]
 pub struct CacheManager {
     options: ManagerOptions,
-    archive: Mutex<Option<ArchiveData>>,
+    known_archive: Mutex<Option<(Stamp, ArchiveId)>>,
     survey: Mutex<Option<Survey>>,
     loaded: Mutex<Option<Loaded>>,
 }
@@ -110,7 +111,7 @@ impl CacheManager {
     pub fn new(options: ManagerOptions) -> Self {
         CacheManager {
             options,
-            archive: Mutex::new(None),
+            known_archive: Mutex::new(None),
             survey: Mutex::new(None),
             loaded: Mutex::new(None),
         }
@@ -141,10 +142,7 @@ impl CacheManager {
     pub fn rebuild(&self) -> Result<Loaded> {
         let mut loaded = lock(&self.loaded);
         let start = Instant::now();
-        let mut timings = PhaseTimings::default();
-        // A cold build pays for hashing the archive, as a fresh process would.
-        let archive = self.archive(true, &mut timings)?;
-        let done = self.build(&archive, Some(BuildReason::Forced), timings, start)?;
+        let done = self.build(Some(BuildReason::Forced), PhaseTimings::default(), start)?;
         *loaded = Some(done.clone());
         Ok(done)
     }
@@ -154,7 +152,7 @@ impl CacheManager {
         let mut loaded = lock(&self.loaded);
         let start = Instant::now();
         let mut timings = PhaseTimings::default();
-        let archive = self.archive(false, &mut timings)?;
+        let archive = self.archive_id(&mut timings)?;
         let dir = self.cache_dir().ok_or(Error::NoDataDir)?;
         let Some(path) = find_fresh(&dir, &archive.sha256) else {
             return Err(Error::CacheUnusable {
@@ -208,14 +206,14 @@ impl CacheManager {
     /// The cache's state against the archive. Reads only headers when the cache is fresh.
     pub fn status(&self) -> Result<CacheStatus> {
         let mut timings = PhaseTimings::default();
-        let archive = self.archive(false, &mut timings)?;
+        let archive = self.archive_id(&mut timings)?;
         let info = ArchiveInfo {
             source: self.options.source.label(),
             sha256: archive.sha256,
-            bytes: archive.bytes.len() as u64,
+            bytes: archive.bytes,
         };
         let Some(dir) = self.cache_dir() else {
-            let survey = self.survey(&archive)?;
+            let survey = self.survey(archive)?;
             return Ok(CacheStatus {
                 reason: "no data directory".into(),
                 state: CacheState::Missing,
@@ -240,7 +238,7 @@ impl CacheManager {
                 (path, version, state)
             }
             None => {
-                let survey = self.survey(&archive)?;
+                let survey = self.survey(archive)?;
                 let path = dir.join(file::file_name(&survey.version));
                 let state = state_of(&path, &survey.hashes);
                 (path, survey.version, state)
@@ -312,7 +310,7 @@ impl CacheManager {
     /// reading the archive: how a watcher confirms a file that another process may have damaged.
     pub fn check_cache_file(&self) -> Result<()> {
         let mut timings = PhaseTimings::default();
-        let archive = self.archive(false, &mut timings)?;
+        let archive = self.archive_id(&mut timings)?;
         let dir = self.cache_dir().ok_or(Error::NoDataDir)?;
         let path = find_fresh(&dir, &archive.sha256).ok_or_else(|| Error::CacheUnusable {
             path: dir.clone(),
@@ -329,7 +327,7 @@ impl CacheManager {
     /// Decodes the fresh cache file and parses the archive, for comparing the two.
     pub fn cache_and_archive(&self) -> Result<(Catalog, Catalog)> {
         let mut timings = PhaseTimings::default();
-        let archive = self.archive(false, &mut timings)?;
+        let archive = self.archive_id(&mut timings)?;
         let dir = self.cache_dir().ok_or(Error::NoDataDir)?;
         let path = find_fresh(&dir, &archive.sha256).ok_or_else(|| Error::CacheUnusable {
             path: dir.clone(),
@@ -339,16 +337,17 @@ impl CacheManager {
             path: path.clone(),
             detail: state_of_problem(p).to_string(),
         })?;
-        let (fresh, _) = self.parse_archive(&archive)?;
+        let (fresh, _) = catalog::build(&self.archive_bytes()?.0, &self.options.limits)
+            .map_err(|error| self.archive_error(error))?;
         Ok((cached, fresh))
     }
 
     fn load_fresh_or_build(&self) -> Result<Loaded> {
         let start = Instant::now();
         let mut timings = PhaseTimings::default();
-        let archive = self.archive(false, &mut timings)?;
+        let archive = self.archive_id(&mut timings)?;
         let Some(dir) = self.cache_dir() else {
-            return self.build(&archive, None, timings, start);
+            return self.build(None, timings, start);
         };
         let reason = match find_fresh(&dir, &archive.sha256) {
             Some(path) => match self.read_cache(&path, timings.clone(), start) {
@@ -357,7 +356,7 @@ impl CacheManager {
             },
             None => None,
         };
-        self.build(&archive, reason, timings, start)
+        self.build(reason, timings, start)
     }
 
     fn read_cache(
@@ -395,16 +394,31 @@ impl CacheManager {
     /// Builds from the archive and writes the cache; `reason` is found from the old file when not given.
     fn build(
         &self,
-        archive: &ArchiveData,
         reason: Option<BuildReason>,
         mut timings: PhaseTimings,
         start: Instant,
     ) -> Result<Loaded> {
-        let (catalog, built) = self.parse_archive(archive)?;
-        timings.add(Phase::Hash, built.hash);
-        timings.add(Phase::Decompress, built.decompress);
-        timings.add(Phase::Parse, built.parse);
-        timings.add(Phase::Index, built.index);
+        let t = Instant::now();
+        let (bytes, stamp) = self.archive_bytes()?;
+        timings.add(Phase::Hash, t.elapsed());
+        let size = bytes.len() as u64;
+        // A path archive is hashed again from the very bytes parsed, on a spare core.
+        let embedded = matches!(self.options.source, ArchiveSource::Embedded);
+        let built = catalog::build_from(bytes, &self.options.limits, !embedded)
+            .map_err(|error| self.archive_error(error))?;
+        let sha256 = built.archive_sha256.unwrap_or(crate::embedded::SHA256);
+        let archive = ArchiveId {
+            sha256,
+            bytes: size,
+        };
+        if let Some(stamp) = stamp {
+            *lock(&self.known_archive) = Some((stamp, archive));
+        }
+        let (catalog, phases) = (built.catalog, built.timings);
+        timings.add(Phase::Hash, phases.hash);
+        timings.add(Phase::Decompress, phases.decompress);
+        timings.add(Phase::Parse, phases.parse);
+        timings.add(Phase::Index, phases.index);
         self.remember_survey(archive, &catalog);
 
         let Some(dir) = self.cache_dir() else {
@@ -452,68 +466,76 @@ impl CacheManager {
         })
     }
 
-    fn parse_archive(&self, archive: &ArchiveData) -> Result<(Catalog, catalog::BuildTimings)> {
-        catalog::build(&archive.bytes, &self.options.limits).map_err(|error| Error::Archive {
+    fn archive_error(&self, error: crate::error::ArchiveError) -> Error {
+        Error::Archive {
             archive: self.options.source.label(),
             error,
-        })
+        }
     }
 
-    /// The archive's bytes and hash. A path archive is re-read when its size or mtime changed, or when
-    /// `rehash` asks for the full cost (cold builds); the embedded one's hash is a compile-time constant.
-    fn archive(&self, rehash: bool, timings: &mut PhaseTimings) -> Result<ArchiveData> {
+    /// The archive's bytes, and for a path archive the size and mtime they were read at.
+    fn archive_bytes(&self) -> Result<(Bytes, Option<Stamp>)> {
+        match &self.options.source {
+            ArchiveSource::Embedded => Ok((Bytes::from_static(crate::embedded::ARCHIVE), None)),
+            ArchiveSource::Path(path) => {
+                let stamp = stamp_of(path).map_err(|e| self.unreadable(e))?;
+                let bytes = fs::read(path).map_err(|e| self.unreadable(e))?;
+                Ok((Bytes::from(bytes), Some(stamp)))
+            }
+        }
+    }
+
+    /// What identifies the archive: a compile-time constant when embedded; for a path, its hash,
+    /// computed again only when the file's size or mtime changed. The bytes are not kept.
+    fn archive_id(&self, timings: &mut PhaseTimings) -> Result<ArchiveId> {
         let t = Instant::now();
-        let data = match &self.options.source {
-            ArchiveSource::Embedded => ArchiveData {
-                bytes: Bytes::from_static(crate::embedded::ARCHIVE),
+        let id = match &self.options.source {
+            ArchiveSource::Embedded => ArchiveId {
                 sha256: crate::embedded::SHA256,
-                stamp: None,
+                bytes: crate::embedded::ARCHIVE.len() as u64,
             },
             ArchiveSource::Path(path) => {
-                let meta = fs::metadata(path).map_err(|e| self.unreadable(e))?;
-                let stamp = Some((meta.len(), meta.modified().ok()));
-                let mut remembered = lock(&self.archive);
-                match remembered.as_ref() {
-                    Some(known) if known.stamp == stamp && !rehash => known.clone(),
+                let stamp = stamp_of(path).map_err(|e| self.unreadable(e))?;
+                let known = *lock(&self.known_archive);
+                match known {
+                    Some((seen, id)) if seen == stamp => id,
                     _ => {
-                        let bytes = fs::read(path).map_err(|e| self.unreadable(e))?;
-                        let sha256 = catalog::archive::sha256(&bytes);
-                        debug!(path = %path.display(), bytes = bytes.len(), "archive read and hashed");
-                        let data = ArchiveData {
-                            bytes: Bytes::from(bytes),
-                            sha256,
-                            stamp,
+                        let (bytes, stamp) = self.archive_bytes()?;
+                        let id = ArchiveId {
+                            sha256: catalog::archive::sha256(&bytes),
+                            bytes: bytes.len() as u64,
                         };
-                        *remembered = Some(data.clone());
-                        data
+                        debug!(path = %path.display(), bytes = id.bytes, "archive read and hashed");
+                        if let Some(stamp) = stamp {
+                            *lock(&self.known_archive) = Some((stamp, id));
+                        }
+                        id
                     }
                 }
             }
         };
         timings.add(Phase::Hash, t.elapsed());
-        Ok(data)
+        Ok(id)
     }
 
     fn unreadable(&self, e: std::io::Error) -> Error {
-        Error::Archive {
-            archive: self.options.source.label(),
-            error: crate::error::ArchiveError::Unreadable(e),
-        }
+        self.archive_error(crate::error::ArchiveError::Unreadable(e))
     }
 
-    /// Version and per-database hashes of the archive: from the loaded data when it matches, else parsed once.
-    fn survey(&self, archive: &ArchiveData) -> Result<Survey> {
+    /// Version and per-database hashes of the archive: from the last build when it matches, else parsed.
+    fn survey(&self, archive: ArchiveId) -> Result<Survey> {
         if let Some(known) = lock(&self.survey)
             .as_ref()
             .filter(|s| s.archive_sha256 == archive.sha256)
         {
             return Ok(known.clone());
         }
-        let (catalog, _) = self.parse_archive(archive)?;
+        let (catalog, _) = catalog::build(&self.archive_bytes()?.0, &self.options.limits)
+            .map_err(|error| self.archive_error(error))?;
         Ok(self.remember_survey(archive, &catalog))
     }
 
-    fn remember_survey(&self, archive: &ArchiveData, catalog: &Catalog) -> Survey {
+    fn remember_survey(&self, archive: ArchiveId, catalog: &Catalog) -> Survey {
         let survey = Survey {
             archive_sha256: archive.sha256,
             version: catalog.version().to_string(),
@@ -522,6 +544,11 @@ impl CacheManager {
         *lock(&self.survey) = Some(survey.clone());
         survey
     }
+}
+
+fn stamp_of(path: &Path) -> std::io::Result<Stamp> {
+    let meta = fs::metadata(path)?;
+    Ok((meta.len(), meta.modified().ok()))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -112,35 +112,76 @@ impl Catalog {
     }
 }
 
-/// Reads an archive and indexes every database in it, on all cores: while this thread decompresses, the
-/// others parse the entries it has finished, and it joins them once the stream is done.
+/// Reads an archive and indexes every database in it, on all cores.
 pub fn build(bytes: &[u8], limits: &Limits) -> Result<(Catalog, BuildTimings), ArchiveError> {
+    let built = build_from(bytes, limits, false)?;
+    Ok((built.catalog, built.timings))
+}
+
+/// What [`build_from`] returns.
+pub struct Built {
+    pub catalog: Catalog,
+    pub timings: BuildTimings,
+    /// The archive's SHA-256, when it was asked for.
+    pub archive_sha256: Option<[u8; 32]>,
+}
+
+/// Builds on all cores: while this thread decompresses, the others parse the entries it has finished,
+/// and it joins them once the stream is done. A spare core first hashes the whole archive when asked
+/// (it would wait for the first entry anyway), and this thread lets go of `bytes` as soon as the stream
+/// is read, so a large archive is not held while the last databases are parsed.
+pub fn build_from<B>(bytes: B, limits: &Limits, hash_archive: bool) -> Result<Built, ArchiveError>
+where
+    B: AsRef<[u8]> + Clone + Send,
+{
     let start = Instant::now();
     let (sender, receiver) = mpsc::channel::<CsvEntry>();
     let receiver = Mutex::new(receiver);
     let helpers = std::thread::available_parallelism().map_or(1, usize::from) - 1;
-    let (unpacked, mut results, decompress_cpu) = std::thread::scope(|scope| {
+    let mut archive_hash = None;
+    let mut hash_cpu = Duration::ZERO;
+    let to_hash = hash_archive.then(|| bytes.clone());
+    let (unpacked, mut results, decompress_cpu, hashed) = std::thread::scope(|scope| {
+        let mut to_hash = to_hash;
         let workers: Vec<_> = (0..helpers)
-            .map(|_| scope.spawn(|| work_through(&receiver)))
+            .map(|_| {
+                let mine = to_hash.take();
+                let receiver = &receiver;
+                scope.spawn(move || {
+                    let hashed = mine.map(|b| timed_sha256(b.as_ref()));
+                    (work_through(receiver), hashed)
+                })
+            })
             .collect();
+        // Without a spare core, hash here first.
+        let mut hashed = to_hash.map(|b| timed_sha256(b.as_ref()));
         let t = Instant::now();
-        let unpacked = archive::unpack_each(bytes, limits, |entry| {
+        let unpacked = archive::unpack_each(bytes.as_ref(), limits, |entry| {
             // The receiver outlives every send, so this cannot fail.
             let _ = sender.send(entry);
         });
         let decompress_cpu = t.elapsed();
+        drop(bytes);
         drop(sender);
         let mut results = work_through(&receiver);
         for worker in workers {
-            results.extend(worker.join().unwrap_or_default());
+            if let Ok((done, worker_hash)) = worker.join() {
+                results.extend(done);
+                hashed = hashed.or(worker_hash);
+            }
         }
-        (unpacked, results, decompress_cpu)
+        (unpacked, results, decompress_cpu, hashed)
     });
+    if let Some((sha, cpu)) = hashed {
+        archive_hash = Some(sha);
+        hash_cpu = cpu;
+    }
     let skipped = unpacked?;
     let wall = start.elapsed();
 
     let mut cpu = BuildTimings {
         decompress: decompress_cpu,
+        hash: hash_cpu,
         ..BuildTimings::default()
     };
     let mut databases = Vec::new();
@@ -154,8 +195,16 @@ pub fn build(bytes: &[u8], limits: &Limits) -> Result<(Catalog, BuildTimings), A
             Err(f) => failed.push(f),
         }
     }
-    let timings = split_wall_time(wall, cpu);
-    Ok((Catalog::from_parts(databases, failed, skipped), timings))
+    Ok(Built {
+        catalog: Catalog::from_parts(databases, failed, skipped),
+        timings: split_wall_time(wall, cpu),
+        archive_sha256: archive_hash,
+    })
+}
+
+fn timed_sha256(bytes: &[u8]) -> ([u8; 32], Duration) {
+    let t = Instant::now();
+    (archive::sha256(bytes), t.elapsed())
 }
 
 /// The phases overlap on several cores, so each is reported as its share of the wall time in proportion
