@@ -244,10 +244,15 @@ impl Series {
                 seconds(writing)
             ));
         }
+        let loads = writing / saving;
+        let pays = if loads <= 1.0 {
+            "it pays for itself on the first warm load".to_string()
+        } else {
+            format!("it pays for itself after {loads:.1} warm loads")
+        };
         Some(format!(
-            "the cache build costs {} more than a cold load; it pays for itself after {:.1} warm loads",
-            seconds(writing),
-            writing / saving
+            "the cache build costs {} more than a cold load; {pays}",
+            seconds(writing)
         ))
     }
 
