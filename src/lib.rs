@@ -4,6 +4,22 @@
 //! version); [`cache`] keeps that index in `<data dir>/cache/databases_<version>.bin` and decides, through
 //! [`CacheManager`], when the file can be loaded instead of parsing CSV. The library knows nothing of
 //! terminals: the command line and the inspector are built on top of it.
+//!
+//! ```
+//! use backstore::cache::{ArchiveSource, CacheManager, ManagerOptions};
+//!
+//! // The embedded archive, kept in memory only (no data dir): nothing is written.
+//! let manager = CacheManager::new(ManagerOptions {
+//!     source: ArchiveSource::Embedded,
+//!     data_dir: None,
+//!     limits: Default::default(),
+//! });
+//! let loaded = manager.load_or_build()?;
+//! let colours = loaded.catalog.get("colours").expect("the embedded data has colours");
+//! let teal = colours.lookup("Teal").expect("Teal is a colour");
+//! assert_eq!(teal.value(1), Some("#008080"));
+//! # Ok::<(), backstore::Error>(())
+//! ```
 
 pub mod cache;
 pub mod catalog;
