@@ -73,10 +73,11 @@ pub fn write(
         .prefix(".databases_")
         .suffix(".tmp")
         .tempfile_in(dir)?;
+    let body = Body::of(catalog);
+    preallocate(temp.as_file(), HEADER_LEN as u64 + encoded_len(&body)?);
     temp.as_file_mut().write_all(&[0u8; HEADER_LEN])?;
     let mut sink = ChecksumWriter::new(BufWriter::with_capacity(1 << 16, temp.as_file_mut()));
-    bincode::serde::encode_into_std_write(Body::of(catalog), &mut sink, wire::config())
-        .map_err(|e| io::Error::other(format!("encoding the cache body: {e}")))?;
+    bincode::serde::encode_into_std_write(&body, &mut sink, wire::config()).map_err(encoding)?;
     let (payload_len, checksum, mut io_time, writer) = sink.finish();
     let t = Instant::now();
     writer.into_inner().map_err(|e| e.into_error())?;
@@ -94,11 +95,34 @@ pub fn write(
     Ok((header, timings))
 }
 
+fn encoding(e: bincode::error::EncodeError) -> io::Error {
+    io::Error::other(format!("encoding the cache body: {e}"))
+}
+
+/// The body's encoded length, found by encoding it into a counter: the sections are only lengths to it.
+fn encoded_len(body: &Body<'_>) -> io::Result<u64> {
+    let mut counter = ChecksumWriter::counting(io::sink());
+    bincode::serde::encode_into_std_write(body, &mut counter, wire::config()).map_err(encoding)?;
+    Ok(counter.len)
+}
+
+/// Reserves the file's blocks up front: on ext4 that makes writing a new file about three times
+/// faster than allocating it page by page. Only a hint, so a file system without it is fine.
+fn preallocate(file: &File, len: u64) {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = rustix::fs::fallocate(file, rustix::fs::FallocateFlags::empty(), 0, len);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, len);
+}
+
 /// Counts and checksums what passes through, and how long the underlying writes take.
 struct ChecksumWriter<W> {
     inner: W,
     len: u64,
-    hasher: Box<Xxh3>,
+    /// `None` when only counting.
+    hasher: Option<Box<Xxh3>>,
     io_time: Duration,
 }
 
@@ -107,13 +131,21 @@ impl<W: Write> ChecksumWriter<W> {
         ChecksumWriter {
             inner,
             len: 0,
-            hasher: Box::new(Xxh3::new()),
+            hasher: Some(Box::new(Xxh3::new())),
             io_time: Duration::ZERO,
         }
     }
 
+    fn counting(inner: W) -> Self {
+        ChecksumWriter {
+            hasher: None,
+            ..ChecksumWriter::new(inner)
+        }
+    }
+
     fn finish(self) -> (u64, u64, Duration, W) {
-        (self.len, self.hasher.digest(), self.io_time, self.inner)
+        let checksum = self.hasher.map_or(0, |h| h.digest());
+        (self.len, checksum, self.io_time, self.inner)
     }
 }
 
@@ -122,7 +154,9 @@ impl<W: Write> Write for ChecksumWriter<W> {
         let t = Instant::now();
         let n = self.inner.write(buf)?;
         self.io_time += t.elapsed();
-        self.hasher.update(&buf[..n]);
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&buf[..n]);
+        }
         self.len += n as u64;
         Ok(n)
     }
