@@ -58,13 +58,33 @@ fn manager(size: Size) -> (CacheManager, tempfile::TempDir) {
     (manager, data)
 }
 
-#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+// Builds take milliseconds (small) or a third of a second (large), so each sample is one build, and the
+// small corpus gets many more samples to give a steady median on a noisy machine.
+#[divan::bench(sample_count = 100, sample_size = 1)]
+fn cold_build_small(bencher: Bencher) {
+    cold_build(bencher, Size::Small);
+}
+
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn cold_build_large(bencher: Bencher) {
+    cold_build(bencher, Size::Large);
+}
+
 fn cold_build(bencher: Bencher, size: Size) {
     let (manager, _data) = manager(size);
     bencher.bench_local(|| manager.rebuild().expect("builds"));
 }
 
-#[divan::bench(args = SIZES, sample_count = 30, sample_size = 1)]
+#[divan::bench(sample_count = 100, sample_size = 1)]
+fn warm_load_small(bencher: Bencher) {
+    warm_load(bencher, Size::Small);
+}
+
+#[divan::bench(sample_count = 30, sample_size = 1)]
+fn warm_load_large(bencher: Bencher) {
+    warm_load(bencher, Size::Large);
+}
+
 fn warm_load(bencher: Bencher, size: Size) {
     let (manager, _data) = manager(size);
     bencher.bench_local(|| manager.warm_load().expect("loads"));
