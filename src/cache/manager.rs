@@ -7,65 +7,21 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
-use bytes::Bytes;
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
-use super::file::{self, ReadProblem};
-use super::header::{FORMAT_VERSION, Header, HeaderProblem};
+use super::file;
+use super::identity::{ArchiveId, Stamp, Survey, owned_hashes};
+use super::judge::{file_info, find_fresh, find_fresh_in, state_of, state_of_problem, unwritable};
+use super::options::{ArchiveSource, ManagerOptions};
 use super::report::{
-    ArchiveInfo, BuildReason, CacheFileInfo, CacheState, CacheStatus, Change, ChangeKind,
-    LoadReport, OtherCacheFile, Outcome, Phase, PhaseTimings,
+    ArchiveInfo, BuildReason, CacheState, CacheStatus, LoadReport, OtherCacheFile, Outcome, Phase,
+    PhaseTimings,
 };
-use crate::catalog::{self, Catalog, Database, Limits};
+use crate::catalog::{self, Catalog, Database};
 use crate::error::{Error, Result};
 use crate::record::RecordData;
-
-/// Where the archive comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ArchiveSource {
-    /// The archive compiled into the binary; its hash is computed at compile time.
-    Embedded,
-    Path(PathBuf),
-}
-
-impl ArchiveSource {
-    pub fn label(&self) -> String {
-        match self {
-            ArchiveSource::Embedded => "embedded".to_string(),
-            ArchiveSource::Path(p) => p.display().to_string(),
-        }
-    }
-}
-
-/// How to build a manager.
-#[derive(Debug, Clone)]
-pub struct ManagerOptions {
-    pub source: ArchiveSource,
-    /// The data dir; the cache lives in its `cache/` folder. `None` keeps everything in memory.
-    pub data_dir: Option<PathBuf>,
-    pub limits: Limits,
-}
-
-impl Default for ManagerOptions {
-    /// The embedded archive and the default data dir.
-    fn default() -> Self {
-        ManagerOptions {
-            source: ArchiveSource::Embedded,
-            data_dir: default_data_dir(),
-            limits: Limits::default(),
-        }
-    }
-}
-
-/// `BACKSTORE_DATA_DIR`, else the platform's data directory for this program.
-pub fn default_data_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("BACKSTORE_DATA_DIR").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir));
-    }
-    directories::ProjectDirs::from("", "", "backstore").map(|d| d.data_dir().to_path_buf())
-}
 
 /// The data a load produced and how it went.
 #[derive(Debug, Clone)]
@@ -74,30 +30,12 @@ pub struct Loaded {
     pub report: LoadReport,
 }
 
-/// What identifies an archive, without holding its bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct ArchiveId {
-    sha256: [u8; 32],
-    bytes: u64,
-}
-
-/// Size and modification time of a path archive: while they hold, its hash is not computed again.
-type Stamp = (u64, Option<SystemTime>);
-
-/// What the current archive holds, for judging a cache file without loading it.
-#[derive(Debug, Clone)]
-struct Survey {
-    archive_sha256: [u8; 32],
-    version: String,
-    hashes: Vec<(String, [u8; 32])>,
-}
-
 /// Loads the archive's databases through the binary cache. `Send + Sync`: share it behind an `Arc`.
 #[derive(Debug)]
 pub struct CacheManager {
-    options: ManagerOptions,
-    known_archive: Mutex<Option<(Stamp, ArchiveId)>>,
-    survey: Mutex<Option<Survey>>,
+    pub(super) options: ManagerOptions,
+    pub(super) known_archive: Mutex<Option<(Stamp, ArchiveId)>>,
+    pub(super) survey: Mutex<Option<Survey>>,
     loaded: Mutex<Option<Loaded>>,
 }
 
@@ -465,105 +403,13 @@ impl CacheManager {
             report,
         })
     }
-
-    fn archive_error(&self, error: crate::error::ArchiveError) -> Error {
-        Error::Archive {
-            archive: self.options.source.label(),
-            error,
-        }
-    }
-
-    /// The archive's bytes, and for a path archive the size and mtime they were read at.
-    fn archive_bytes(&self) -> Result<(Bytes, Option<Stamp>)> {
-        match &self.options.source {
-            ArchiveSource::Embedded => Ok((Bytes::from_static(crate::embedded::ARCHIVE), None)),
-            ArchiveSource::Path(path) => {
-                let stamp = stamp_of(path).map_err(|e| self.unreadable(e))?;
-                let bytes = fs::read(path).map_err(|e| self.unreadable(e))?;
-                Ok((Bytes::from(bytes), Some(stamp)))
-            }
-        }
-    }
-
-    /// What identifies the archive: a compile-time constant when embedded; for a path, its hash,
-    /// computed again only when the file's size or mtime changed. The bytes are not kept.
-    fn archive_id(&self, timings: &mut PhaseTimings) -> Result<ArchiveId> {
-        let t = Instant::now();
-        let id = match &self.options.source {
-            ArchiveSource::Embedded => ArchiveId {
-                sha256: crate::embedded::SHA256,
-                bytes: crate::embedded::ARCHIVE.len() as u64,
-            },
-            ArchiveSource::Path(path) => {
-                let stamp = stamp_of(path).map_err(|e| self.unreadable(e))?;
-                let known = *lock(&self.known_archive);
-                match known {
-                    Some((seen, id)) if seen == stamp => id,
-                    _ => {
-                        let (bytes, stamp) = self.archive_bytes()?;
-                        let id = ArchiveId {
-                            sha256: catalog::archive::sha256(&bytes),
-                            bytes: bytes.len() as u64,
-                        };
-                        debug!(path = %path.display(), bytes = id.bytes, "archive read and hashed");
-                        if let Some(stamp) = stamp {
-                            *lock(&self.known_archive) = Some((stamp, id));
-                        }
-                        id
-                    }
-                }
-            }
-        };
-        timings.add(Phase::Hash, t.elapsed());
-        Ok(id)
-    }
-
-    fn unreadable(&self, e: std::io::Error) -> Error {
-        self.archive_error(crate::error::ArchiveError::Unreadable(e))
-    }
-
-    /// Version and per-database hashes of the archive: from the last build when it matches, else parsed.
-    fn survey(&self, archive: ArchiveId) -> Result<Survey> {
-        if let Some(known) = lock(&self.survey)
-            .as_ref()
-            .filter(|s| s.archive_sha256 == archive.sha256)
-        {
-            return Ok(known.clone());
-        }
-        let (catalog, _) = catalog::build(&self.archive_bytes()?.0, &self.options.limits)
-            .map_err(|error| self.archive_error(error))?;
-        Ok(self.remember_survey(archive, &catalog))
-    }
-
-    fn remember_survey(&self, archive: ArchiveId, catalog: &Catalog) -> Survey {
-        let survey = Survey {
-            archive_sha256: archive.sha256,
-            version: catalog.version().to_string(),
-            hashes: owned_hashes(catalog),
-        };
-        *lock(&self.survey) = Some(survey.clone());
-        survey
-    }
 }
 
-fn stamp_of(path: &Path) -> std::io::Result<Stamp> {
-    let meta = fs::metadata(path)?;
-    Ok((meta.len(), meta.modified().ok()))
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic elsewhere must not make the data unreachable: the guarded values stay consistent.
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn owned_hashes(catalog: &Catalog) -> Vec<(String, [u8; 32])> {
-    catalog
-        .source_hashes()
-        .into_iter()
-        .map(|(n, h)| (n.to_string(), h))
-        .collect()
 }
 
 fn report(
@@ -583,107 +429,5 @@ fn report(
         failed_databases: catalog.failed().len(),
         version: catalog.version().to_string(),
         cache_path,
-    }
-}
-
-/// The first cache file in the folder whose header says it was built from this archive.
-fn find_fresh(dir: &Path, archive_sha256: &[u8; 32]) -> Option<PathBuf> {
-    find_fresh_in(&file::list_cache_files(dir), archive_sha256)
-}
-
-fn find_fresh_in(files: &[PathBuf], archive_sha256: &[u8; 32]) -> Option<PathBuf> {
-    files
-        .iter()
-        .find(|f| file::read_header(f).is_ok_and(|(h, _)| &h.archive_sha256 == archive_sha256))
-        .cloned()
-}
-
-fn state_of_problem(problem: ReadProblem) -> CacheState {
-    match problem {
-        ReadProblem::Missing => CacheState::Missing,
-        ReadProblem::Header(HeaderProblem::FormatChanged { found }) => CacheState::FormatChanged {
-            found,
-            expected: FORMAT_VERSION,
-        },
-        ReadProblem::Header(HeaderProblem::Corrupt(detail)) => CacheState::Corrupt { detail },
-        ReadProblem::Unreadable(e) => CacheState::Corrupt {
-            detail: format!("unreadable: {e}"),
-        },
-    }
-}
-
-/// The state of the cache file at `path` for an archive whose databases have these hashes.
-fn state_of(path: &Path, hashes: &[(String, [u8; 32])]) -> CacheState {
-    let header = match file::read_header(path) {
-        Ok((header, _)) => header,
-        Err(problem) => return state_of_problem(problem),
-    };
-    let changed = match cached_hashes(path, &header) {
-        Some(cached) => diff(&cached, hashes),
-        None => Vec::new(),
-    };
-    CacheState::Stale { changed }
-}
-
-/// Per-database hashes of a cache file's build: from `checksums.json` when it belongs to that file,
-/// else from the file's body.
-fn cached_hashes(path: &Path, header: &Header) -> Option<Vec<(String, [u8; 32])>> {
-    if let Some(hashes) = super::checksums::read(path, header) {
-        return Some(hashes);
-    }
-    let (_, catalog, _) = file::read(path).ok()?;
-    Some(owned_hashes(&catalog))
-}
-
-/// Databases added, removed or modified going from the cache's build to the archive.
-fn diff(cached: &[(String, [u8; 32])], current: &[(String, [u8; 32])]) -> Vec<Change> {
-    let find = |list: &[(String, [u8; 32])], name: &str| {
-        list.iter().find(|(n, _)| n == name).map(|(_, h)| *h)
-    };
-    let mut changes = Vec::new();
-    for (name, hash) in current {
-        let change = match find(cached, name) {
-            None => Some(ChangeKind::Added),
-            Some(old) if old != *hash => Some(ChangeKind::Modified),
-            Some(_) => None,
-        };
-        if let Some(change) = change {
-            changes.push(Change {
-                database: name.clone(),
-                change,
-            });
-        }
-    }
-    for (name, _) in cached {
-        if find(current, name).is_none() {
-            changes.push(Change {
-                database: name.clone(),
-                change: ChangeKind::Removed,
-            });
-        }
-    }
-    changes.sort_by(|a, b| a.database.cmp(&b.database));
-    changes
-}
-
-fn file_info(path: Option<&Path>) -> CacheFileInfo {
-    let header = path.and_then(|p| file::read_header(p).ok());
-    let size = path.and_then(|p| fs::metadata(p).ok()).map(|m| m.len());
-    CacheFileInfo {
-        path: path.map(Path::to_path_buf),
-        exists: size.is_some(),
-        bytes: size,
-        built_at: header.map(|(h, _)| h.built_at()),
-        source_sha256: header.map(|(h, _)| h.archive_sha256),
-        format_version: header.map(|(h, _)| h.format_version),
-    }
-}
-
-fn unwritable(dir: &Path, error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
-            format!("data dir not writable ({}): {error}", dir.display())
-        }
-        _ => format!("cannot write the cache in {}: {error}", dir.display()),
     }
 }

@@ -3,13 +3,15 @@
 pub(crate) mod checksums;
 pub mod file;
 pub mod header;
+mod identity;
+mod judge;
 pub mod manager;
+pub mod options;
 pub mod report;
 pub(crate) mod wire;
 
-pub use manager::{
-    ArchiveSource, CacheManager, Loaded, ManagerOptions, default_data_dir, embedded,
-};
+pub use manager::{CacheManager, Loaded, embedded};
+pub use options::{ArchiveSource, ManagerOptions, default_data_dir};
 pub use report::{
     ArchiveInfo, BuildReason, CacheFileInfo, CacheState, CacheStatus, Change, ChangeKind,
     LoadReport, OtherCacheFile, Outcome, Phase, PhaseTimings,
