@@ -32,6 +32,7 @@ pub mod record;
 pub mod search;
 pub mod timing;
 pub mod tui;
+pub mod units;
 
 pub use cache::{CacheManager, CacheState, CacheStatus, LoadReport, ManagerOptions};
 pub use catalog::{Catalog, Database, Limits, Record};

@@ -244,16 +244,20 @@ impl CacheManager {
         Ok(())
     }
 
+    /// The cache file built from the current archive, or why there is none.
+    fn fresh_path(&self) -> Result<PathBuf> {
+        let archive = self.archive_id(&mut PhaseTimings::default())?;
+        let dir = self.cache_dir().ok_or(Error::NoDataDir)?;
+        find_fresh(&dir, &archive.sha256).ok_or_else(|| Error::CacheUnusable {
+            path: dir,
+            detail: "no cache file built from this archive".into(),
+        })
+    }
+
     /// Checks the whole fresh cache file (header, length, payload checksum) without decoding it or
     /// reading the archive: how a watcher confirms a file that another process may have damaged.
     pub fn check_cache_file(&self) -> Result<()> {
-        let mut timings = PhaseTimings::default();
-        let archive = self.archive_id(&mut timings)?;
-        let dir = self.cache_dir().ok_or(Error::NoDataDir)?;
-        let path = find_fresh(&dir, &archive.sha256).ok_or_else(|| Error::CacheUnusable {
-            path: dir.clone(),
-            detail: "no cache file built from this archive".into(),
-        })?;
+        let path = self.fresh_path()?;
         let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
         file::verify(&bytes).map_err(|problem| Error::CacheUnusable {
             path: path.clone(),
@@ -264,13 +268,7 @@ impl CacheManager {
 
     /// Decodes the fresh cache file and parses the archive, for comparing the two.
     pub fn cache_and_archive(&self) -> Result<(Catalog, Catalog)> {
-        let mut timings = PhaseTimings::default();
-        let archive = self.archive_id(&mut timings)?;
-        let dir = self.cache_dir().ok_or(Error::NoDataDir)?;
-        let path = find_fresh(&dir, &archive.sha256).ok_or_else(|| Error::CacheUnusable {
-            path: dir.clone(),
-            detail: "no cache file built from this archive".into(),
-        })?;
+        let path = self.fresh_path()?;
         let (_, cached, _) = file::read(&path).map_err(|p| Error::CacheUnusable {
             path: path.clone(),
             detail: state_of_problem(p).to_string(),
