@@ -4,7 +4,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Widget};
 
 use super::theme::Theme;
 use crate::cache::report::{age, rfc3339};
@@ -20,11 +20,7 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
     let inner = block.inner(area);
     block.render(area, buf);
     let lines = lines(app, usize::from(inner.width), theme);
-    let max_scroll = super::max_scroll(&lines, inner);
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .scroll((app.cache.scroll.min(max_scroll), 0))
-        .render(inner, buf);
+    super::scrolled_paragraph(lines, app.cache.scroll, inner, buf);
 }
 
 fn label(name: &str, theme: &Theme) -> Span<'static> {

@@ -3,7 +3,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Widget};
+use ratatui::widgets::{Block, Clear, Widget};
 
 use super::layout;
 use super::theme::Theme;
@@ -20,11 +20,7 @@ pub fn render(scroll: u16, area: Rect, buf: &mut Buffer, theme: &Theme) {
     let inner = block.inner(rect);
     block.render(rect, buf);
     let lines = lines(theme);
-    let max_scroll = super::max_scroll(&lines, inner);
-    Paragraph::new(lines)
-        .wrap(ratatui::widgets::Wrap { trim: false })
-        .scroll((scroll.min(max_scroll), 0))
-        .render(inner, buf);
+    super::scrolled_paragraph(lines, scroll, inner, buf);
 }
 
 /// How far the help scrolls on a screen of `area`, so scrolling back up answers at once.

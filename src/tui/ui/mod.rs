@@ -181,6 +181,15 @@ fn confirm(app: &App, question: &Question, area: Rect, buf: &mut Buffer, theme: 
 
 /// How far wrapped `lines` can scroll in `area`: the rows they take, counted by drawing them off screen, past
 /// its height. Counting lines instead leaves a wrapped last line out of reach.
+/// Draws wrapped lines scrolled by `scroll`, never past the point where the last line shows.
+pub fn scrolled_paragraph(lines: Vec<Line<'static>>, scroll: u16, area: Rect, buf: &mut Buffer) {
+    let scroll = scroll.min(max_scroll(&lines, area));
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((scroll, 0))
+        .render(area, buf);
+}
+
 pub fn max_scroll(lines: &[Line<'static>], area: Rect) -> u16 {
     if area.width == 0 {
         return 0;

@@ -4,7 +4,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Widget};
 
 use super::theme::Theme;
 use crate::cache::Phase;
@@ -21,11 +21,7 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
     let inner = block.inner(area);
     block.render(area, buf);
     let lines = lines(app, usize::from(inner.width), theme);
-    let max_scroll = super::max_scroll(&lines, inner);
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .scroll((app.timing.scroll.min(max_scroll), 0))
-        .render(inner, buf);
+    super::scrolled_paragraph(lines, app.timing.scroll, inner, buf);
 }
 
 pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
