@@ -44,13 +44,7 @@ fn settle(app: &mut App) -> Vec<Job> {
         for effect in effects {
             match effect {
                 Effect::Search(job) => {
-                    let hits = search::search(
-                        &job.catalog,
-                        &job.query,
-                        job.scope,
-                        job.within.as_deref().map(Vec::as_slice),
-                        &job.cancel,
-                    );
+                    let hits = job.run();
                     app.update(Action::SearchDone { id: job.id, hits });
                 }
                 Effect::Job(job) => jobs.push(job),

@@ -14,7 +14,6 @@ use super::app::Job;
 use super::state::records::SearchJob;
 use crate::cache::{CacheManager, CacheState};
 use crate::catalog::compare::first_difference;
-use crate::search;
 use crate::timing::run_series;
 
 /// What the loop receives: terminal input or an action from a worker.
@@ -134,13 +133,7 @@ pub fn spawn_search(job: SearchJob, tx: Sender<Event>) {
     let spawned = std::thread::Builder::new()
         .name("search".into())
         .spawn(move || {
-            let hits = search::search(
-                &job.catalog,
-                &job.query,
-                job.scope,
-                job.within.as_deref().map(Vec::as_slice),
-                &job.cancel,
-            );
+            let hits = job.run();
             if hits.is_some() {
                 send(&tx, Action::SearchDone { id: job.id, hits });
             }

@@ -64,6 +64,19 @@ pub struct SearchJob {
     pub cancel: Arc<AtomicBool>,
 }
 
+impl SearchJob {
+    /// Runs the search here; `None` when it was cancelled before it finished.
+    pub fn run(&self) -> Option<Vec<Hit>> {
+        search::search(
+            &self.catalog,
+            &self.query,
+            self.scope,
+            self.within.as_deref().map(Vec::as_slice),
+            &self.cancel,
+        )
+    }
+}
+
 /// One displayed row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RowRef {
