@@ -4,10 +4,12 @@
 //! query's characters in order are scored by skim. Records are split over all cores; a search can be
 //! cancelled between chunks, and narrowed to the hits of a previous query that this one extends.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
+use unicode_normalization::char::decompose_canonical;
 
 use crate::catalog::{Catalog, Database};
 
@@ -34,6 +36,8 @@ pub enum Scope {
 /// A prepared query.
 pub struct Query {
     text: String,
+    /// The query with accents folded away: what is matched against folded fields.
+    pattern: String,
     /// Lower-cased ASCII bytes for the prefilter, or `None` when the query has other characters.
     folded: Option<Vec<u8>>,
     case_sensitive: bool,
@@ -44,8 +48,10 @@ impl Query {
     /// Smart case, as in skim and fzf: a query with an upper-case letter matches case exactly.
     pub fn new(text: &str) -> Self {
         let case_sensitive = text.chars().any(char::is_uppercase);
-        let folded = text.is_ascii().then(|| {
-            text.bytes()
+        let pattern = fold_accents(text).into_owned();
+        let folded = pattern.is_ascii().then(|| {
+            pattern
+                .bytes()
                 .filter(|b| *b != b' ')
                 .map(|b| {
                     if case_sensitive {
@@ -58,6 +64,7 @@ impl Query {
         });
         Query {
             text: text.to_string(),
+            pattern,
             folded,
             case_sensitive,
             // Long fields (past 255 characters) use skim's linear-time matcher instead of its full
@@ -75,20 +82,22 @@ impl Query {
         !previous.is_empty() && self.text.starts_with(previous)
     }
 
-    /// The skim score of one field, if it matches.
+    /// The skim score of one field, if it matches. Accents are ignored on both sides (`zur` finds Zürich).
     pub fn score(&self, field: &str) -> Option<i64> {
+        let field = fold_accents(field);
         if let Some(folded) = &self.folded
             && !is_subsequence(folded, field.as_bytes(), self.case_sensitive)
         {
             return None;
         }
-        self.matcher.fuzzy_match(field, &self.text)
+        self.matcher.fuzzy_match(&field, &self.pattern)
     }
 
     /// Character positions of the match in a field, for highlighting.
     pub fn positions(&self, field: &str) -> Vec<usize> {
+        // Folding maps each character to one character, so positions point into the original too.
         self.matcher
-            .fuzzy_indices(field, &self.text)
+            .fuzzy_indices(&fold_accents(field), &self.pattern)
             .map(|(_, p)| p)
             .unwrap_or_default()
     }
@@ -102,6 +111,33 @@ impl Query {
             .filter_map(|(i, f)| self.score(f).map(|s| (s, i)))
             .max_by_key(|(s, i)| (*s, std::cmp::Reverse(*i)))
     }
+}
+
+/// Replaces each accented letter by its base letter (é -> e, Ø stays), one character for one.
+fn fold_accents(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.chars().map(base_letter).collect())
+    }
+}
+
+/// The letter under combining accents (U+0300-U+036F), or the character itself when it has none; other
+/// decompositions (Hangul syllables, compatibility forms) are left alone.
+fn base_letter(c: char) -> char {
+    if c.is_ascii() {
+        return c;
+    }
+    let (mut base, mut parts, mut only_accents) = (c, 0, true);
+    decompose_canonical(c, |part| {
+        if parts == 0 {
+            base = part;
+        } else if !('\u{300}'..='\u{36f}').contains(&part) {
+            only_accents = false;
+        }
+        parts += 1;
+    });
+    if parts > 1 && only_accents { base } else { c }
 }
 
 fn is_subsequence(needle: &[u8], haystack: &[u8], case_sensitive: bool) -> bool {
@@ -199,4 +235,29 @@ fn score_part(
         }
     }
     Some(hits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accents_are_folded_one_character_for_one() {
+        assert_eq!(
+            fold_accents("Zürich São Paulo Kraków"),
+            "Zurich Sao Paulo Krakow"
+        );
+        assert_eq!(fold_accents("Øresund 東京 한국"), "Øresund 東京 한국");
+        let text = "Zürich, Ελλάδα";
+        assert_eq!(fold_accents(text).chars().count(), text.chars().count());
+    }
+
+    #[test]
+    fn a_query_without_accents_finds_and_highlights_text_with_them() {
+        let query = Query::new("zur");
+        assert!(query.score("Zürich").is_some());
+        assert_eq!(query.positions("Zürich"), vec![0, 1, 2]);
+        assert!(Query::new("zür").score("Zurich").is_some());
+        assert!(Query::new("xyz").score("Zürich").is_none());
+    }
 }
