@@ -132,6 +132,17 @@ impl CacheState {
         }
     }
 
+    /// The word a person reads at a glance: FRESH, STALE, MISSING, CORRUPT, FORMAT CHANGED.
+    pub fn verdict(&self) -> &'static str {
+        match self {
+            CacheState::Fresh => "FRESH",
+            CacheState::Stale { .. } => "STALE",
+            CacheState::Missing => "MISSING",
+            CacheState::Corrupt { .. } => "CORRUPT",
+            CacheState::FormatChanged { .. } => "FORMAT CHANGED",
+        }
+    }
+
     pub fn changed(&self) -> &[Change] {
         match self {
             CacheState::Stale { changed } => changed,

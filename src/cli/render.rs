@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use serde_json::{Value, json};
 
 use crate::cache::report::{age, rfc3339};
-use crate::cache::{CacheState, CacheStatus, LoadReport};
+use crate::cache::{CacheStatus, LoadReport};
 use crate::catalog::Catalog;
 use crate::hex;
 use crate::record::RecordData;
@@ -14,22 +14,12 @@ use crate::search::Hit;
 use crate::timing;
 pub use crate::units::{bytes, thousands as grouped};
 
-fn verdict(state: &CacheState) -> &'static str {
-    match state {
-        CacheState::Fresh => "FRESH",
-        CacheState::Stale { .. } => "STALE",
-        CacheState::Missing => "MISSING",
-        CacheState::Corrupt { .. } => "CORRUPT",
-        CacheState::FormatChanged { .. } => "FORMAT CHANGED",
-    }
-}
-
 pub fn status(status: &CacheStatus, out: &mut impl Write) -> io::Result<()> {
     let now = SystemTime::now();
     writeln!(
         out,
         "cache:    {} ({})",
-        verdict(&status.state),
+        status.state.verdict(),
         status.reason
     )?;
     writeln!(out, "version:  {}", status.version)?;
