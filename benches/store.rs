@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use backstore::cache::{ArchiveSource, CacheManager, ManagerOptions};
-use backstore::corpus::{self, CorpusSpec};
 use backstore::search::{self, Query, Scope};
+use backstore::testkit::corpus::{self, CorpusSpec};
 use divan::Bencher;
 use divan::black_box;
 

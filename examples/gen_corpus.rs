@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use backstore::corpus::{self, CorpusSpec};
+use backstore::testkit::corpus::{self, CorpusSpec};
 
 const USAGE: &str = "usage: gen_corpus <small|large> <OUT.tar.gz> [--rows N]";
 

@@ -23,14 +23,17 @@
 
 pub mod cache;
 pub mod catalog;
+#[cfg(feature = "cli")]
 pub mod cli;
-pub mod corpus;
 pub mod embedded;
 pub mod error;
 pub mod hex;
 pub mod record;
 pub mod search;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod timing;
+#[cfg(feature = "inspector")]
 pub mod tui;
 pub mod units;
 

@@ -8,7 +8,7 @@ use std::io::Write;
 use backstore::cache::{ArchiveSource, CacheManager, ManagerOptions};
 use backstore::catalog::archive::{self, SkipReason, Unpacked};
 use backstore::catalog::{self, Limits};
-use backstore::corpus::{self, CorpusSpec};
+use backstore::testkit::corpus::{self, CorpusSpec};
 use backstore::{ArchiveError, Error};
 use common::{Entry, Sandbox, file, gzip, tar_bytes, targz};
 use flate2::write::DeflateEncoder;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use backstore::catalog::{self, Limits};
 use backstore::cli::{Cli, execute};
-use backstore::corpus::{self, CorpusSpec};
+use backstore::testkit::corpus::{self, CorpusSpec};
 use clap::Parser;
 use common::{Sandbox, assert_one_line_error, code, json, keys, run_in, sorted, stderr};
 use serde_json::Value;

@@ -19,7 +19,7 @@ use backstore::cache::{
 use backstore::catalog::archive::sha256;
 use backstore::catalog::compare::first_difference;
 use backstore::catalog::{self, Limits};
-use backstore::corpus::{self, CorpusSpec};
+use backstore::testkit::corpus::{self, CorpusSpec};
 use common::{Sandbox, csv_archive};
 use xxhash_rust::xxh3::xxh3_64;
 

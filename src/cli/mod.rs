@@ -9,7 +9,6 @@ mod render;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
@@ -133,9 +132,7 @@ pub fn run() -> Result<ExitCode> {
     };
     let command = cli.command.unwrap_or(Command::Tui);
     if matches!(command, Command::Tui) {
-        let manager = Arc::new(cli.global.manager(None));
-        crate::tui::run(manager)?;
-        return Ok(ExitCode::SUCCESS);
+        return inspect(&cli.global);
     }
     init_logging(cli.global.verbose);
     let stdout = std::io::stdout();
@@ -143,6 +140,19 @@ pub fn run() -> Result<ExitCode> {
     let code = execute(&cli.global, command, &mut out)?;
     out.flush()?;
     Ok(code)
+}
+
+#[cfg(feature = "inspector")]
+fn inspect(global: &Global) -> Result<ExitCode> {
+    crate::tui::run(std::sync::Arc::new(global.manager(None)))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "inspector"))]
+fn inspect(_: &Global) -> Result<ExitCode> {
+    anyhow::bail!(
+        "this build has no inspector (built without the `inspector` feature); see backstore --help"
+    )
 }
 
 /// Runs one headless command, writing its output to `out`.

@@ -1,0 +1,5 @@
+//! Shared by tests, benchmarks, examples and fuzz targets, never by the product: deterministic corpora and
+//! the check functions that compare our fast paths with independent references. Behind the `testkit`
+//! feature, so applications never compile or ship it.
+
+pub mod corpus;
