@@ -7,6 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Serialize, Serializer};
 
+use super::problem::{Corruption, Unusable};
+
 /// A step of a cold build or a warm load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -101,6 +103,16 @@ pub struct Change {
     pub change: ChangeKind,
 }
 
+/// The verdict words of the cache states, for displays that show a verdict before or without a state.
+pub mod verdicts {
+    pub const FRESH: &str = "FRESH";
+    pub const STALE: &str = "STALE";
+    pub const MISSING: &str = "MISSING";
+    pub const CORRUPT: &str = "CORRUPT";
+    pub const FORMAT_CHANGED: &str = "FORMAT CHANGED";
+    pub const IN_MEMORY_ONLY: &str = "IN MEMORY ONLY";
+}
+
 /// The cache file's state against the archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CacheState {
@@ -111,12 +123,16 @@ pub enum CacheState {
     },
     Missing,
     Corrupt {
-        detail: String,
+        problem: Corruption,
     },
     /// Written by another format version of this program.
     FormatChanged {
         found: u32,
         expected: u32,
+    },
+    /// No usable cache, and none can be written: the data lives in memory only.
+    InMemoryOnly {
+        why: Unusable,
     },
 }
 
@@ -129,17 +145,19 @@ impl CacheState {
             CacheState::Missing => "missing",
             CacheState::Corrupt { .. } => "corrupt",
             CacheState::FormatChanged { .. } => "format-changed",
+            CacheState::InMemoryOnly { .. } => "in-memory-only",
         }
     }
 
-    /// The word a person reads at a glance: FRESH, STALE, MISSING, CORRUPT, FORMAT CHANGED.
+    /// The word a person reads at a glance: FRESH, STALE, MISSING, CORRUPT, FORMAT CHANGED, IN MEMORY ONLY.
     pub fn verdict(&self) -> &'static str {
         match self {
-            CacheState::Fresh => "FRESH",
-            CacheState::Stale { .. } => "STALE",
-            CacheState::Missing => "MISSING",
-            CacheState::Corrupt { .. } => "CORRUPT",
-            CacheState::FormatChanged { .. } => "FORMAT CHANGED",
+            CacheState::Fresh => verdicts::FRESH,
+            CacheState::Stale { .. } => verdicts::STALE,
+            CacheState::Missing => verdicts::MISSING,
+            CacheState::Corrupt { .. } => verdicts::CORRUPT,
+            CacheState::FormatChanged { .. } => verdicts::FORMAT_CHANGED,
+            CacheState::InMemoryOnly { .. } => verdicts::IN_MEMORY_ONLY,
         }
     }
 
@@ -168,13 +186,14 @@ impl fmt::Display for CacheState {
                 Ok(())
             }
             CacheState::Missing => write!(f, "no cache file"),
-            CacheState::Corrupt { detail } => write!(f, "cache corrupt: {detail}"),
+            CacheState::Corrupt { problem } => write!(f, "cache corrupt: {problem}"),
             CacheState::FormatChanged { found, expected } => {
                 write!(
                     f,
                     "cache format {found}, this program reads format {expected}"
                 )
             }
+            CacheState::InMemoryOnly { why } => write!(f, "{why}"),
         }
     }
 }
@@ -205,10 +224,11 @@ pub enum Outcome {
     /// Built from the archive, and the cache file written.
     Built(BuildReason),
     /// Built from the archive, but the cache could not be written: the data lives in memory only.
-    InMemory { reason: BuildReason, why: String },
+    InMemory { reason: BuildReason, why: Unusable },
 }
 
 impl Outcome {
+    /// The machine-readable word: what `load --json` prints as `outcome`.
     pub fn word(&self) -> &'static str {
         match self {
             Outcome::Loaded => "loaded",
@@ -217,10 +237,24 @@ impl Outcome {
         }
     }
 
+    /// Where the data came from, in words.
+    pub fn summary(&self) -> &'static str {
+        match self {
+            Outcome::Loaded => "loaded from the cache",
+            Outcome::Built(_) => "built from the archive, cache written",
+            Outcome::InMemory { .. } => "built from the archive, kept in memory only",
+        }
+    }
+
     pub fn reason(&self) -> String {
         match self {
             Outcome::Loaded => "cache is fresh".to_string(),
             Outcome::Built(reason) => reason.to_string(),
+            // The reason already is why nothing was written.
+            Outcome::InMemory {
+                reason: BuildReason::Cache(CacheState::InMemoryOnly { .. }),
+                why,
+            } => why.to_string(),
             Outcome::InMemory { reason, why } => format!("{reason}; cache not written: {why}"),
         }
     }
@@ -240,6 +274,8 @@ pub struct LoadReport {
     pub records: usize,
     pub failed_databases: usize,
     pub version: String,
+    /// The data dir the cache lives in, `None` when there is none.
+    pub data_dir: Option<PathBuf>,
     pub cache_path: Option<PathBuf>,
 }
 
@@ -283,18 +319,44 @@ pub struct OtherCacheFile {
     pub modified: Option<SystemTime>,
 }
 
-/// What `status` reports: cheap, from headers only when the cache is fresh.
+/// A temporary file in the cache folder: one being written, or one a killed writer left.
+#[derive(Debug, Clone, Serialize)]
+pub struct TempFileInfo {
+    pub path: PathBuf,
+    pub bytes: u64,
+    /// A live writer holds it; otherwise the next writer removes it.
+    pub in_use: bool,
+}
+
+/// How deeply `status` looks at the cache file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Depth {
+    /// Header, size and payload checksum, then the body decoded and validated: what a load would find.
+    #[default]
+    Full,
+    /// Header and size only: cheap, but blind to damage inside the payload.
+    Quick,
+}
+
+/// What `status` reports: the state, the check that decided it, and the files involved.
 #[derive(Debug, Clone, Serialize)]
 pub struct CacheStatus {
     #[serde(serialize_with = "state_word")]
     pub state: CacheState,
     /// Which check decided the state, in words.
     pub reason: String,
+    /// How deeply the cache file was checked.
+    pub check: Depth,
     pub version: String,
+    /// The data dir the cache lives in, `None` when there is none.
+    pub data_dir: Option<PathBuf>,
     pub archive: ArchiveInfo,
     pub cache: CacheFileInfo,
     pub changed: Vec<Change>,
     pub other_cache_files: Vec<OtherCacheFile>,
+    /// Temporary files in the cache folder (leftovers of killed writers, or files being written).
+    pub temp_files: Vec<TempFileInfo>,
 }
 
 fn state_word<S: Serializer>(state: &CacheState, s: S) -> Result<S::Ok, S::Error> {
