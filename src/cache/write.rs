@@ -203,8 +203,12 @@ pub fn write(
     Ok((header, timings))
 }
 
+/// The file system's own error when writing failed (a full disk stays a full disk), else what bincode says.
 fn encoding(e: bincode::error::EncodeError) -> io::Error {
-    io::Error::other(format!("encoding the cache body: {e}"))
+    match e {
+        bincode::error::EncodeError::Io { inner, .. } => inner,
+        other => io::Error::other(format!("encoding the cache body: {other}")),
+    }
 }
 
 /// The body's encoded length, found by encoding it into a counter: the sections are only lengths to it.
