@@ -22,7 +22,8 @@ fn archive() -> Vec<u8> {
 }
 
 /// Writes the archive, builds its cache, applies `edit` to the body (checksums recomputed), and returns
-/// the problem the next load names.
+/// the problem `status` names. A load takes the file (its databases are validated on first use); using
+/// the data then finds the problem, takes the archive's data instead and rewrites the cache.
 fn refused(edit: impl FnOnce(&mut OwnedBody)) -> BodyProblem {
     let sandbox = Sandbox::new();
     sandbox.write_archive(&archive());
@@ -31,35 +32,50 @@ fn refused(edit: impl FnOnce(&mut OwnedBody)) -> BodyProblem {
     let bytes = fs::read(&path).expect("the cache file");
     let mut body = OwnedBody::of_file(&bytes);
     edit(&mut body);
-    fs::write(&path, body.into_file(&bytes)).expect("write the crafted file");
+    let crafted = body.into_file(&bytes);
+    fs::write(&path, &crafted).expect("write the crafted file");
 
-    let status = sandbox.manager().status().expect("status");
+    let problem = match sandbox.manager().status().expect("status").state {
+        CacheState::Corrupt {
+            problem: Corruption::Body(problem),
+        } => problem,
+        other => panic!("expected status to find the body corrupt, got {other:?}"),
+    };
     let loaded = sandbox
         .manager()
         .load_or_build()
         .expect("a crafted file never fails a load");
-    let problem = match &loaded.report.outcome {
+    match &loaded.report.outcome {
+        // Refused while decoding, before any database could be used.
         Outcome::Built(BuildReason::Cache(CacheState::Corrupt {
-            problem: Corruption::Body(problem),
-        })) => problem.clone(),
-        other => panic!("expected a rebuild for a corrupt body, got {other:?}"),
-    };
-    assert_eq!(
-        status.state,
-        CacheState::Corrupt {
-            problem: Corruption::Body(problem.clone())
-        },
-        "status says what the load finds"
-    );
-    // The data is the archive's, and the rewritten cache is used from then on.
+            problem: Corruption::Body(found),
+        })) => assert_eq!(found, &problem),
+        // Taken, to be checked database by database on first use.
+        Outcome::Loaded => assert_eq!(fs::read(&path).unwrap(), crafted),
+        other => panic!("unexpected outcome {other:?}"),
+    }
+    // Whatever the load did, the data used is the archive's...
     let colours = loaded.catalog.get("colours").expect("colours");
     assert_eq!(
         colours.lookup("Teal").and_then(|r| r.value(1)),
         Some("#008080")
     );
     assert_eq!(colours.lookup("Café").map(|r| r.index()), Some(2));
+    let plain = loaded.catalog.get("plain").expect("plain");
+    assert_eq!(
+        plain.lookup("bye").and_then(|r| r.value(1)),
+        Some("farewell")
+    );
+    assert_eq!(plain.version(), None);
+    assert_eq!(loaded.catalog.databases().len(), 2);
+    // ...and the cache file was rewritten: fresh, and used from then on.
+    assert_eq!(
+        sandbox.manager().status().expect("status").state,
+        CacheState::Fresh
+    );
     let again = sandbox.manager().load_or_build().expect("load");
     assert_eq!(again.report.outcome, Outcome::Loaded);
+    assert_ne!(fs::read(&path).unwrap(), crafted);
     problem
 }
 

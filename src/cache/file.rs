@@ -10,9 +10,9 @@ use bytes::Bytes;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::header::{HEADER_LEN, Header, HeaderProblem};
-use super::problem::{Corruption, Distrust};
+use super::problem::{BodyProblem, Corruption, Distrust};
 use super::trust::{self, OpenProblem};
-use super::wire::Body;
+use super::wire::{Body, Unchecked};
 use crate::catalog::Catalog;
 
 /// Prefix and suffix of cache file names: `databases_<version>.bin`.
@@ -125,7 +125,26 @@ pub struct ReadTimings {
 impl Opened {
     /// Checks the size against the header, then reads exactly the payload the header announces, verifies
     /// its checksum, decodes it and validates every database.
-    pub fn read_body(mut self) -> Result<(Header, Catalog, ReadTimings), ReadProblem> {
+    pub fn read_body(self) -> Result<(Header, Catalog, ReadTimings), ReadProblem> {
+        let (header, payload, mut timings) = self.read_payload()?;
+        let t = Instant::now();
+        let catalog = Body::decode(&payload).map_err(body_problem)?;
+        timings.decode = t.elapsed();
+        Ok((header, catalog, timings))
+    }
+
+    /// As `read_body`, but leaves the databases to be validated on their first use.
+    pub(crate) fn read_body_unchecked(
+        self,
+    ) -> Result<(Header, Unchecked, ReadTimings), ReadProblem> {
+        let (header, payload, mut timings) = self.read_payload()?;
+        let t = Instant::now();
+        let unchecked = Body::decode_unchecked(&payload).map_err(body_problem)?;
+        timings.decode = t.elapsed();
+        Ok((header, unchecked, timings))
+    }
+
+    fn read_payload(mut self) -> Result<(Header, Bytes, ReadTimings), ReadProblem> {
         let mut timings = ReadTimings::default();
         check_length(&self.header, self.size)?;
         let t = Instant::now();
@@ -146,17 +165,15 @@ impl Opened {
                 expected: self.header.payload_len,
             }));
         }
-
         let t = Instant::now();
         check_checksum(&self.header, &payload)?;
         timings.verify = t.elapsed();
-
-        let t = Instant::now();
-        let catalog = Body::decode(&Bytes::from(payload))
-            .map_err(|p| ReadProblem::Corrupt(Corruption::Body(p)))?;
-        timings.decode = t.elapsed();
-        Ok((self.header, catalog, timings))
+        Ok((self.header, Bytes::from(payload), timings))
     }
+}
+
+fn body_problem(problem: BodyProblem) -> ReadProblem {
+    ReadProblem::Corrupt(Corruption::Body(problem))
 }
 
 fn too_long(header: &Header) -> ReadProblem {

@@ -9,13 +9,40 @@ use super::header::{FORMAT_VERSION, Header};
 use super::identity::owned_hashes;
 use super::problem::{Distrust, Unusable};
 use super::report::{CacheFileInfo, CacheState, Change, ChangeKind, Depth, OtherCacheFile};
+use super::wire::Unchecked;
 use crate::catalog::Catalog;
+
+/// How much of a cache file built from this archive is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reading {
+    /// Header and size.
+    Header,
+    /// Everything, every database validated.
+    Whole,
+    /// Everything, the databases left to be validated on their first use.
+    Deferred,
+}
+
+impl From<Depth> for Reading {
+    fn from(depth: Depth) -> Self {
+        match depth {
+            Depth::Quick => Reading::Header,
+            Depth::Full => Reading::Whole,
+        }
+    }
+}
+
+/// The data of a cache file read in full.
+pub(super) enum Data {
+    Checked(Catalog),
+    Unchecked(Unchecked),
+}
 
 /// An intact cache file built from this archive.
 pub(super) struct Found {
     pub(super) path: PathBuf,
     /// The data, when the file was read in full.
-    pub(super) data: Option<(Catalog, ReadTimings)>,
+    pub(super) data: Option<(Data, ReadTimings)>,
 }
 
 /// What looking through the listed cache files found.
@@ -37,10 +64,10 @@ impl Search {
 
 /// Looks through cache files, in order, for the first intact one built from this archive. A damaged file
 /// never hides a good one after it.
-pub(super) fn search(files: &[PathBuf], archive_sha256: &[u8; 32], depth: Depth) -> Search {
+pub(super) fn search(files: &[PathBuf], archive_sha256: &[u8; 32], reading: Reading) -> Search {
     let mut found = Search::default();
     for path in files {
-        match examine_own(path, archive_sha256, depth) {
+        match examine_own(path, archive_sha256, reading) {
             Ok(Some(fresh)) => {
                 found.fresh = Some(fresh);
                 break;
@@ -73,7 +100,11 @@ pub(super) fn built_from(files: &[PathBuf], archive_sha256: &[u8; 32]) -> Vec<Pa
 }
 
 /// `Ok(None)` when the file was built from another archive.
-fn examine_own(path: &Path, archive_sha256: &[u8; 32], depth: Depth) -> Result<Option<Found>, Own> {
+fn examine_own(
+    path: &Path,
+    archive_sha256: &[u8; 32],
+    reading: Reading,
+) -> Result<Option<Found>, Own> {
     let opened = match file::open(path) {
         Ok(opened) => opened,
         Err(ReadProblem::Untrusted(distrust)) => return Err(Own::Untrusted(distrust)),
@@ -82,14 +113,18 @@ fn examine_own(path: &Path, archive_sha256: &[u8; 32], depth: Depth) -> Result<O
     if &opened.header.archive_sha256 != archive_sha256 {
         return Ok(None);
     }
-    let data = match depth {
-        Depth::Quick => {
+    let data = match reading {
+        Reading::Header => {
             file::check_length(&opened.header, opened.size).map_err(Own::Damaged)?;
             None
         }
-        Depth::Full => {
+        Reading::Whole => {
             let (_, catalog, timings) = opened.read_body().map_err(Own::Damaged)?;
-            Some((catalog, timings))
+            Some((Data::Checked(catalog), timings))
+        }
+        Reading::Deferred => {
+            let (_, unchecked, timings) = opened.read_body_unchecked().map_err(Own::Damaged)?;
+            Some((Data::Unchecked(unchecked), timings))
         }
     };
     Ok(Some(Found {
@@ -106,7 +141,7 @@ pub(super) fn state_of(
     hashes: &[(String, [u8; 32])],
     depth: Depth,
 ) -> CacheState {
-    match examine_own(path, archive_sha256, depth) {
+    match examine_own(path, archive_sha256, depth.into()) {
         Ok(Some(_)) => CacheState::Fresh,
         Err(Own::Damaged(problem)) => state_of_problem(problem),
         Err(Own::Untrusted(distrust)) => CacheState::InMemoryOnly {

@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use super::file;
 use super::identity::{Archive, ArchiveId, lock, owned_hashes};
-use super::judge::{self, Search, file_info, other_files, state_of};
+use super::judge::{self, Data, Reading, Search, file_info, other_files, state_of};
 use super::options::ManagerOptions;
 use super::problem::{IoFailure, Unusable};
 use super::report::{
@@ -21,7 +21,10 @@ use super::report::{
     PhaseTimings, TempFileInfo,
 };
 use super::trust;
+use super::validate;
+use super::wire::Unchecked;
 use super::write::{self, WriteLock};
+use crate::catalog::index::Sections;
 use crate::catalog::{self, Catalog, Database};
 use crate::error::{Error, Result};
 use crate::record::RecordData;
@@ -97,7 +100,11 @@ impl CacheManager {
         let archive = self.archive.id(&mut timings)?;
         let dir = self.cache_dir().ok_or(Error::NoDataDir)?;
         self.refuse_untrusted(&dir)?;
-        let mut found = judge::search(&file::list_cache_files(&dir), &archive.sha256, Depth::Full);
+        let mut found = judge::search(
+            &file::list_cache_files(&dir),
+            &archive.sha256,
+            Reading::Deferred,
+        );
         let done = match (found.fresh.take(), found.damage()) {
             (Some(fresh), _) => self.loaded_from(fresh, timings, start),
             (None, Some((path, state))) => return Err(Error::CacheUnusable { path, state }),
@@ -174,7 +181,7 @@ impl CacheManager {
             });
         };
         let files = file::list_cache_files(&dir);
-        let mut found = judge::search(&files, &archive.sha256, depth);
+        let mut found = judge::search(&files, &archive.sha256, depth.into());
         let (path, version, state) = match (found.fresh.take(), found.damage()) {
             (Some(fresh), _) => {
                 let version = file::version_of(&fresh.path)
@@ -290,12 +297,16 @@ impl CacheManager {
         let archive = self.archive.id(&mut PhaseTimings::default())?;
         let dir = self.cache_dir().ok_or(Error::NoDataDir)?;
         self.refuse_untrusted(&dir)?;
-        let mut found = judge::search(&file::list_cache_files(&dir), &archive.sha256, Depth::Full);
+        let mut found = judge::search(
+            &file::list_cache_files(&dir),
+            &archive.sha256,
+            Reading::Whole,
+        );
         match (found.fresh.take(), found.damage()) {
             (
                 Some(judge::Found {
                     path,
-                    data: Some((catalog, _)),
+                    data: Some((Data::Checked(catalog), _)),
                 }),
                 _,
             ) => Ok((path, catalog)),
@@ -331,7 +342,11 @@ impl CacheManager {
             warn!(%reason, "not using the cache");
             return self.build(Some(reason), timings, start);
         }
-        let mut found = judge::search(&file::list_cache_files(&dir), &archive.sha256, Depth::Full);
+        let mut found = judge::search(
+            &file::list_cache_files(&dir),
+            &archive.sha256,
+            Reading::Deferred,
+        );
         for (path, problem) in &found.damaged {
             warn!(path = %path.display(), ?problem, "cache file built from this archive is damaged");
         }
@@ -355,9 +370,13 @@ impl CacheManager {
         start: Instant,
     ) -> Loaded {
         let path = found.path;
-        let (catalog, read) = found
+        let (data, read) = found
             .data
-            .expect("a search at full depth reads the data it finds");
+            .expect("a search that reads whole files returns their data");
+        let catalog = match data {
+            Data::Checked(catalog) => catalog,
+            Data::Unchecked(unchecked) => self.checked_on_first_use(&path, unchecked),
+        };
         timings.add(Phase::Read, read.read);
         timings.add(Phase::Verify, read.verify);
         timings.add(Phase::Decode, read.decode);
@@ -367,6 +386,35 @@ impl CacheManager {
             catalog: Arc::new(catalog),
             report,
         }
+    }
+
+    /// The catalog of a cache file whose databases are validated on their first use (validating them all at
+    /// load would cost more than the rest of a warm load). A database that fails is replaced by its build
+    /// from the archive, which also rewrites the cache file: the fallback, done once for the catalog.
+    fn checked_on_first_use(&self, path: &Path, unchecked: Unchecked) -> Catalog {
+        let options = self.options.clone();
+        let path = path.to_path_buf();
+        let max_extra = unchecked.max_extra;
+        let rebuilt: OnceLock<Option<Arc<Catalog>>> = OnceLock::new();
+        unchecked.catalog.check_on_first_use(Box::new(move |index, db| {
+            let Err(problem) = validate::check(db, max_extra[index]) else {
+                return db.clone();
+            };
+            warn!(path = %path.display(), database = db.name(), %problem,
+                "cache file inconsistent; using the archive's data and rewriting the cache");
+            let fresh = rebuilt.get_or_init(|| match CacheManager::new(options.clone()).rebuild() {
+                Ok(loaded) => Some(loaded.catalog),
+                Err(error) => {
+                    error!(%error, "the archive could not be read to replace an inconsistent database");
+                    None
+                }
+            });
+            // Without the archive, an empty database is safer than an inconsistent one.
+            fresh
+                .as_ref()
+                .and_then(|c| c.get(db.name()).cloned())
+                .unwrap_or_else(|| Database::from_parts(db.meta().clone(), Sections::default()))
+        }))
     }
 
     /// Removes the damaged files built from this archive, which would otherwise be read and refused on every
@@ -503,7 +551,8 @@ impl CacheManager {
             outcome,
             timings,
             total: start.elapsed(),
-            databases: catalog.databases().len(),
+            // Counted without using the databases, which would validate them all.
+            databases: catalog.len(),
             records: catalog.records(),
             failed_databases: catalog.failed().len(),
             version: catalog.version().to_string(),

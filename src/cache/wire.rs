@@ -21,6 +21,13 @@ pub(crate) fn config() -> impl bincode::config::Config {
         .with_fixed_int_encoding()
 }
 
+/// A decoded catalog whose databases are still to be validated, with what validation needs.
+pub(crate) struct Unchecked {
+    pub(crate) catalog: Catalog,
+    /// Per database, in the catalog's order: the most extra fields a record was written with.
+    pub(crate) max_extra: Vec<usize>,
+}
+
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Body<'a> {
     #[serde(borrow)]
@@ -109,6 +116,24 @@ impl<'a> Body<'a> {
 
     /// Decodes a payload and validates every database; the sections become slices of `payload`.
     pub(crate) fn decode(payload: &Bytes) -> Result<Catalog, BodyProblem> {
+        let unchecked = Body::decode_unchecked(payload)?;
+        for (db, &extra) in unchecked
+            .catalog
+            .databases()
+            .iter()
+            .zip(&unchecked.max_extra)
+        {
+            validate::check(db, extra).map_err(|problem| BodyProblem::Inconsistent {
+                database: db.name().to_string(),
+                problem,
+            })?;
+        }
+        Ok(unchecked.catalog)
+    }
+
+    /// Decodes a payload, checking its structure but not yet its databases' sections (`validate`): for
+    /// checking each database on its first use instead.
+    pub(crate) fn decode_unchecked(payload: &Bytes) -> Result<Unchecked, BodyProblem> {
         let (body, used): (Body<'_>, usize) =
             bincode::serde::borrow_decode_from_slice(payload, config())
                 .map_err(|e| BodyProblem::Undecodable(DecodeFailure(e.into())))?;
@@ -119,8 +144,12 @@ impl<'a> Body<'a> {
         }
         let mut databases = Vec::with_capacity(body.databases.len());
         for wire in body.databases {
-            databases.push(owned_database(payload, wire)?);
+            let extra = wire.max_extra_fields as usize;
+            databases.push((owned_database(payload, wire)?, extra));
         }
+        // In name order, as the catalog keeps them.
+        databases.sort_by(|a, b| a.0.name().cmp(b.0.name()));
+        let (databases, max_extra): (Vec<Database>, Vec<usize>) = databases.into_iter().unzip();
         let failed = body
             .failed
             .into_iter()
@@ -153,7 +182,7 @@ impl<'a> Body<'a> {
                 name: pair[0].to_string(),
             });
         }
-        Ok(catalog)
+        Ok(Unchecked { catalog, max_extra })
     }
 }
 
@@ -255,12 +284,6 @@ fn owned_database(payload: &Bytes, wire: WireDatabase<'_>) -> Result<Database, B
         key_slots: payload.slice_ref(wire.key_slots),
     };
     let database = Database::from_parts(meta, sections);
-    validate::check(&database, wire.max_extra_fields as usize).map_err(|problem| {
-        BodyProblem::Inconsistent {
-            database: name.to_string(),
-            problem,
-        }
-    })?;
     Ok(database)
 }
 
