@@ -67,6 +67,8 @@ fn run_job(job: Job, manager: &CacheManager, tx: &Sender<Event>) -> Action {
                 LoadKind::Warm => manager.warm_load(),
             };
             if let Ok(loaded) = &result {
+                // Databases read from a cache are validated on first use: here, not in a frame.
+                let _ = loaded.catalog.databases();
                 info!(
                     ?kind,
                     total_us = loaded.report.total.as_micros() as u64,
