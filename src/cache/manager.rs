@@ -13,13 +13,13 @@ use tracing::{error, info, warn};
 
 use super::file;
 use super::identity::{Archive, ArchiveId, lock, owned_hashes};
-use super::judge::{self, Data, Reading, Search, file_info, other_files, state_of};
+use super::judge::{self, Data, Reading, Search, state_of};
 use super::options::ManagerOptions;
-use super::problem::{IoFailure, Unusable};
+use super::problem::Unusable;
 use super::report::{
-    ArchiveInfo, BuildReason, CacheState, CacheStatus, Depth, LoadReport, Outcome, Phase,
-    PhaseTimings, TempFileInfo,
+    BuildReason, CacheState, CacheStatus, Depth, LoadReport, Outcome, Phase, PhaseTimings,
 };
+use super::status;
 use super::trust;
 use super::validate;
 use super::wire::Unchecked;
@@ -155,95 +155,21 @@ impl CacheManager {
 
     /// The cache's state, checking the file as deeply as asked (`Depth::Quick`: header and size only).
     pub fn status_with(&self, depth: Depth) -> Result<CacheStatus> {
-        let archive = self.archive.id(&mut PhaseTimings::default())?;
-        let info = ArchiveInfo {
-            source: self.options.source.label(),
-            sha256: archive.sha256,
-            bytes: archive.bytes,
-        };
-        let data_dir = self.options.data_dir.clone();
-        let untrusted = self.cache_dir().and_then(|dir| self.distrust(&dir).err());
-        let (Some(dir), None) = (self.cache_dir(), &untrusted) else {
-            // Nothing is read where nothing can be trusted, or where there is no data dir.
-            let why = untrusted.map_or(Unusable::NoDataDir, Unusable::Untrusted);
-            let state = CacheState::InMemoryOnly { why };
-            return Ok(CacheStatus {
-                reason: state.to_string(),
-                state,
-                check: depth,
-                version: self.archive.survey(archive)?.version,
-                data_dir,
-                archive: info,
-                cache: file_info(None),
-                changed: Vec::new(),
-                other_cache_files: Vec::new(),
-                temp_files: Vec::new(),
-            });
-        };
-        let files = file::list_cache_files(&dir);
-        let mut found = judge::search(&files, &archive.sha256, depth.into());
-        let (path, version, state) = match (found.fresh.take(), found.damage()) {
-            (Some(fresh), _) => {
-                let version = file::version_of(&fresh.path)
-                    .unwrap_or_default()
-                    .to_string();
-                (fresh.path, version, CacheState::Fresh)
-            }
-            (None, damage) => {
-                // By name, whatever the listing showed: a rename in progress can hide a file from it.
-                let survey = self.archive.survey(archive)?;
-                let path = dir.join(file::file_name(&survey.version));
-                let state = state_of(&path, &archive.sha256, &survey.hashes, depth);
-                let (path, state) = match (state, damage) {
-                    (CacheState::Fresh, _) => (path, CacheState::Fresh),
-                    (_, Some(damage)) => damage,
-                    (state, None) => (path, state),
-                };
-                (path, survey.version, state)
-            }
-        };
-        let state = match state {
-            CacheState::Fresh | CacheState::InMemoryOnly { .. } => state,
-            other => match self.unusable(&dir, &archive) {
-                Some(why) => CacheState::InMemoryOnly { why },
-                None => other,
+        let failure = lock(&self.write_failure).clone();
+        status::judge(
+            &status::Inputs {
+                archive: &self.archive,
+                source: self.options.source.label(),
+                data_dir: self.options.data_dir.clone(),
+                write_failure: failure,
             },
-        };
-        Ok(CacheStatus {
-            reason: state.to_string(),
-            changed: state.changed().to_vec(),
-            state,
-            check: depth,
-            version,
-            data_dir,
-            archive: info,
-            cache: file_info(Some(&path)),
-            other_cache_files: other_files(&files, &path),
-            temp_files: write::temp_files(&dir)
-                .into_iter()
-                .map(|t| TempFileInfo {
-                    path: t.path,
-                    bytes: t.bytes,
-                    in_use: t.in_use,
-                })
-                .collect(),
-        })
-    }
-
-    /// Why nothing could be written in the data dir now, if that is so.
-    fn unusable(&self, dir: &Path, archive: &ArchiveId) -> Option<Unusable> {
-        if let Some((sha, why)) = lock(&self.write_failure).as_ref()
-            && *sha == archive.sha256
-        {
-            return Some(why.clone());
-        }
-        trust::writable(dir).err()
+            depth,
+        )
     }
 
     /// The data dir and `cache/` pass the trust checks (or do not exist yet).
     fn distrust(&self, dir: &Path) -> Result<(), super::problem::Distrust> {
-        let data_dir = dir.parent().unwrap_or(dir);
-        trust::check_dirs(data_dir, dir)
+        trust::check_cache_dir(dir)
     }
 
     fn refuse_untrusted(&self, dir: &Path) -> Result<()> {
@@ -480,7 +406,7 @@ impl CacheManager {
             let hashes = owned_hashes(&catalog);
             BuildReason::Cache(state_of(&path, &archive.sha256, &hashes, Depth::Quick))
         });
-        let outcome = match self.persist(&dir, &path, archive, &catalog, &mut timings) {
+        let outcome = match write::persist(&path, archive.sha256, &catalog, &mut timings) {
             Ok(()) => {
                 *lock(&self.write_failure) = None;
                 info!(path = %path.display(), %reason, "built from the archive, cache written");
@@ -497,45 +423,6 @@ impl CacheManager {
             catalog: Arc::new(catalog),
             report,
         })
-    }
-
-    /// Writes the cache file and `checksums.json` under the folder's write lock, after the trust checks;
-    /// removes damaged files built from this archive. Nothing is written where the checks fail.
-    fn persist(
-        &self,
-        dir: &Path,
-        path: &Path,
-        archive: ArchiveId,
-        catalog: &Catalog,
-        timings: &mut PhaseTimings,
-    ) -> Result<(), Unusable> {
-        let unwritable = |error: std::io::Error| Unusable::Unwritable {
-            dir: dir.to_path_buf(),
-            error: IoFailure::from(error),
-        };
-        self.distrust(dir).map_err(Unusable::Untrusted)?;
-        trust::create_private_dir(dir).map_err(unwritable)?;
-        // Checked again once created: another user may have made them first.
-        self.distrust(dir).map_err(Unusable::Untrusted)?;
-        if let Err(trust::OpenProblem::Untrusted(d)) = trust::open_regular(path) {
-            return Err(Unusable::Untrusted(d));
-        }
-        let (_lock, _) = WriteLock::acquire(dir).map_err(unwritable)?;
-        let ours = judge::built_from(&file::list_cache_files(dir), &archive.sha256);
-        let (header, written) = write::write(path, archive.sha256, catalog).map_err(unwritable)?;
-        timings.add(Phase::Encode, written.encode);
-        let t = Instant::now();
-        if let Err(e) = super::checksums::write(path, &header, catalog) {
-            warn!(error = %e, "could not write checksums.json");
-        }
-        timings.add(Phase::Write, written.write + t.elapsed());
-        // Any other file built from this archive is damaged or redundant now: it must not shadow this one.
-        for other in ours.iter().filter(|p| p.as_path() != path) {
-            if fs::remove_file(other).is_ok() {
-                info!(path = %other.display(), "removed another cache file built from this archive");
-            }
-        }
-        Ok(())
     }
 
     fn report(

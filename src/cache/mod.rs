@@ -1,6 +1,7 @@
 //! The versioned binary backing store: the cache file format and the manager that decides when to use it.
 
 pub(crate) mod checksums;
+mod clock;
 pub mod file;
 pub mod header;
 mod identity;
@@ -9,6 +10,7 @@ pub mod manager;
 pub mod options;
 pub mod problem;
 pub mod report;
+mod status;
 pub mod trust;
 pub mod validate;
 pub(crate) mod wire;

@@ -49,9 +49,9 @@ pub fn check_dir(path: &Path) -> Result<(), Distrust> {
     }
 }
 
-/// Checks the data dir and its `cache/` folder.
-pub fn check_dirs(data_dir: &Path, cache_dir: &Path) -> Result<(), Distrust> {
-    check_dir(data_dir)?;
+/// Checks a `cache/` folder and the data dir it is in.
+pub fn check_cache_dir(cache_dir: &Path) -> Result<(), Distrust> {
+    check_dir(cache_dir.parent().unwrap_or(cache_dir))?;
     check_dir(cache_dir)
 }
 

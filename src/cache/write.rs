@@ -18,11 +18,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rustix::fs::{FlockOperation, flock};
-use tracing::info;
+use tracing::{info, warn};
 use xxhash_rust::xxh3::Xxh3;
 
+use super::file;
 use super::header::{HEADER_LEN, Header};
-use super::problem::FileKind;
+use super::judge;
+use super::problem::{FileKind, IoFailure, Unusable};
+use super::report::{Phase, PhaseTimings};
 use super::trust;
 use super::wire::{self, Body};
 use crate::catalog::Catalog;
@@ -170,6 +173,45 @@ pub fn temp_file(dir: &Path, prefix: &str) -> io::Result<tempfile::NamedTempFile
     trust::set_file_mode(temp.as_file(), 0o600)?;
     flock(temp.as_file(), FlockOperation::NonBlockingLockExclusive)?;
     Ok(temp)
+}
+
+/// Writes the cache file and `checksums.json` under the folder's write lock, after the trust checks, and
+/// removes the other files built from the same archive. Nothing is written where the checks fail; the
+/// error says why nothing could be written.
+pub(super) fn persist(
+    path: &Path,
+    archive_sha256: [u8; 32],
+    catalog: &Catalog,
+    timings: &mut PhaseTimings,
+) -> Result<(), Unusable> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let unwritable = |error: io::Error| Unusable::Unwritable {
+        dir: dir.to_path_buf(),
+        error: IoFailure::from(error),
+    };
+    trust::check_cache_dir(dir).map_err(Unusable::Untrusted)?;
+    trust::create_private_dir(dir).map_err(unwritable)?;
+    // Checked again once created: another user may have made them first.
+    trust::check_cache_dir(dir).map_err(Unusable::Untrusted)?;
+    if let Err(trust::OpenProblem::Untrusted(d)) = trust::open_regular(path) {
+        return Err(Unusable::Untrusted(d));
+    }
+    let (_lock, _) = WriteLock::acquire(dir).map_err(unwritable)?;
+    let ours = judge::built_from(&file::list_cache_files(dir), &archive_sha256);
+    let (header, written) = write(path, archive_sha256, catalog).map_err(unwritable)?;
+    timings.add(Phase::Encode, written.encode);
+    let t = Instant::now();
+    if let Err(e) = super::checksums::write(path, &header, catalog) {
+        warn!(error = %e, "could not write checksums.json");
+    }
+    timings.add(Phase::Write, written.write + t.elapsed());
+    // Any other file built from this archive is damaged or redundant now: it must not shadow this one.
+    for other in ours.iter().filter(|p| p.as_path() != path) {
+        if fs::remove_file(other).is_ok() {
+            info!(path = %other.display(), "removed another cache file built from this archive");
+        }
+    }
+    Ok(())
 }
 
 /// Writes the catalog's cache file atomically and returns its header. The caller holds the write lock.
