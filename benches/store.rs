@@ -90,10 +90,22 @@ fn warm_load(bencher: Bencher, size: Size) {
     bencher.bench_local(|| manager.warm_load().expect("loads"));
 }
 
+/// The whole file checked: header, size, checksum, decoding and validation.
 #[divan::bench(args = SIZES)]
 fn status(bencher: Bencher, size: Size) {
     let (manager, _data) = manager(size);
     bencher.bench_local(|| manager.status().expect("status"));
+}
+
+/// Header and size only (`status --quick`).
+#[divan::bench(args = SIZES)]
+fn status_quick(bencher: Bencher, size: Size) {
+    let (manager, _data) = manager(size);
+    bencher.bench_local(|| {
+        manager
+            .status_with(backstore::cache::Depth::Quick)
+            .expect("status")
+    });
 }
 
 #[divan::bench(args = SIZES)]

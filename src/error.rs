@@ -41,8 +41,15 @@ pub enum Error {
     },
     #[error("{}: {error}", path.display())]
     Io { path: PathBuf, error: io::Error },
-    #[error("cache {}: {detail}", path.display())]
-    CacheUnusable { path: PathBuf, detail: String },
+    #[error("cache {}: {state}", path.display())]
+    CacheUnusable {
+        path: PathBuf,
+        state: crate::cache::CacheState,
+    },
+    #[error("cache {}: no cache file built from this archive; run a cold load first", dir.display())]
+    NoCache { dir: PathBuf },
+    #[error("{}: not a cache file of this data dir", path.display())]
+    NotACacheFile { path: PathBuf },
     #[error("no data directory: set --data-dir or BACKSTORE_DATA_DIR")]
     NoDataDir,
 }

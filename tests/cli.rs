@@ -12,10 +12,13 @@ use clap::Parser;
 use common::{Sandbox, assert_one_line_error, code, json, keys, run_in, sorted, stderr};
 use serde_json::Value;
 
-const STATUS_KEYS: [&str; 7] = [
+const STATUS_KEYS: [&str; 10] = [
     "state",
     "reason",
+    "check",
     "version",
+    "data_dir",
+    "temp_files",
     "archive",
     "cache",
     "changed",
@@ -88,7 +91,7 @@ fn status_json_has_the_documented_shape_and_exits_1_until_the_cache_is_fresh() {
     let cache = &value["cache"];
     assert_eq!(cache["exists"], true);
     assert!(cache["bytes"].as_u64().is_some_and(|b| b > 80), "{cache}");
-    assert_eq!(cache["format_version"], 1);
+    assert_eq!(cache["format_version"], 2);
     assert_eq!(cache["source_sha256"], value["archive"]["sha256"]);
     let built_at = cache["built_at"].as_str().expect("an RFC 3339 time");
     assert_eq!(built_at.len(), "2026-11-24T08:06:48Z".len(), "{built_at}");
@@ -195,7 +198,8 @@ fn rebuild_builds_even_when_fresh_and_invalidate_removes_the_files() {
         .collect();
     names.sort();
     assert_eq!(names, ["checksums.json", "databases_v0.1.0.bin"]);
-    assert!(sandbox.cache_files().is_empty());
+    // Only the writers' lock file stays: removing it under another writer would break the locking.
+    assert_eq!(sandbox.cache_files(), [".lock"]);
     assert_eq!(code(&run_in(&data, &["status"])), 1);
 
     let again = run_in(&data, &["invalidate"]);

@@ -13,8 +13,8 @@ use std::sync::{Arc, Barrier};
 use backstore::cache::file::{self, ReadProblem};
 use backstore::cache::header::{FORMAT_VERSION, HEADER_LEN, Header};
 use backstore::cache::{
-    ArchiveSource, BuildReason, CacheManager, CacheState, Change, ChangeKind, ManagerOptions,
-    Outcome, Phase,
+    ArchiveSource, BodyProblem, BuildReason, CacheManager, CacheState, Change, ChangeKind,
+    Corruption, Depth, ManagerOptions, Outcome, Phase, Unusable,
 };
 use backstore::catalog::archive::sha256;
 use backstore::catalog::compare::first_difference;
@@ -66,7 +66,7 @@ fn the_first_run_builds_and_writes_the_cache_and_the_next_loads_it_without_parsi
     assert_eq!(first.report.reason, "no cache file");
     assert_eq!(
         sandbox.cache_files(),
-        ["checksums.json", "databases_v1.bin"]
+        [".lock", "checksums.json", "databases_v1.bin"]
     );
     assert_eq!(first.report.cache_path, Some(cache_file(&sandbox, "v1")));
     for phase in [Phase::Decompress, Phase::Parse, Phase::Index, Phase::Encode] {
@@ -256,7 +256,8 @@ fn assert_damage_is_detected(
     match status_detail {
         Some(detail) => {
             match &status.state {
-                CacheState::Corrupt { detail: found } => {
+                CacheState::Corrupt { problem } => {
+                    let found = problem.to_string();
                     assert!(
                         found.contains(detail),
                         "{found:?} should mention {detail:?}"
@@ -274,7 +275,8 @@ fn assert_damage_is_detected(
         .load_or_build()
         .expect("a bad cache never fails a load");
     match built_reason(&loaded.report.outcome) {
-        CacheState::Corrupt { detail } => {
+        CacheState::Corrupt { problem } => {
+            let detail = problem.to_string();
             assert!(
                 detail.contains(load_detail),
                 "{detail:?} should mention {load_detail:?}"
@@ -347,11 +349,34 @@ fn a_truncated_header_is_corrupt_and_rebuilt() {
 
 #[test]
 fn one_flipped_payload_byte_fails_the_checksum_and_is_rebuilt() {
-    // `status` reads only headers (documented), so only the load sees this damage.
-    assert_damage_is_detected(
-        |path| rewrite(path, |b| b[HEADER_LEN + 100] ^= 0x01),
-        None,
-        "payload checksum mismatch",
+    for at in [HEADER_LEN + 100, usize::MAX] {
+        assert_damage_is_detected(
+            |path| {
+                rewrite(path, |b| {
+                    let at = at.min(b.len() - 1);
+                    b[at] ^= 0x01
+                })
+            },
+            Some("payload checksum mismatch"),
+            "payload checksum mismatch",
+        );
+    }
+}
+
+#[test]
+fn status_quick_reads_only_the_header_and_misses_payload_damage() {
+    let sandbox = Sandbox::new();
+    sandbox.write_archive(&rich_archive());
+    sandbox.manager().load_or_build().expect("build");
+    rewrite(&cache_file(&sandbox, "v1"), |b| b[HEADER_LEN + 10] ^= 0x40);
+    let quick = sandbox.manager().status_with(Depth::Quick).expect("status");
+    assert_eq!(quick.state, CacheState::Fresh);
+    assert_eq!(quick.check, Depth::Quick);
+    let full = sandbox.manager().status().expect("status");
+    assert!(
+        matches!(full.state, CacheState::Corrupt { .. }),
+        "{:?}",
+        full.state
     );
 }
 
@@ -460,12 +485,13 @@ fn a_crafted_body_with_a_valid_checksum_but_huge_lengths_is_rebuilt_cleanly() {
         sandbox.write_archive(&rich_archive());
         let path = write_crafted_cache(&sandbox, &payload);
         assert!(
-            matches!(file::read(&path), Err(ReadProblem::Header(_))),
+            matches!(file::read(&path), Err(ReadProblem::Corrupt(_))),
             "{what}: the crafted body is refused"
         );
         let loaded = sandbox.manager().load_or_build().expect("load");
         match built_reason(&loaded.report.outcome) {
-            CacheState::Corrupt { detail } => {
+            CacheState::Corrupt { problem } => {
+                let detail = problem.to_string();
                 assert!(detail.contains("undecodable body"), "{what}: {detail}")
             }
             other => panic!("{what}: expected corrupt, got {other:?}"),
@@ -487,7 +513,10 @@ fn trailing_bytes_after_a_valid_body_are_corrupt() {
     write_crafted_cache(&sandbox, &payload);
     let loaded = sandbox.manager().load_or_build().expect("load");
     match built_reason(&loaded.report.outcome) {
-        CacheState::Corrupt { detail } => assert!(detail.contains("5 trailing bytes"), "{detail}"),
+        CacheState::Corrupt { problem } => assert_eq!(
+            problem,
+            &Corruption::Body(BodyProblem::TrailingBytes { count: 5 })
+        ),
         other => panic!("expected corrupt, got {other:?}"),
     }
 }
@@ -502,7 +531,7 @@ fn assert_in_memory(data_dir: PathBuf) {
     match &loaded.report.outcome {
         Outcome::InMemory { reason, why } => {
             assert_eq!(reason, &BuildReason::Cache(CacheState::Missing));
-            assert!(why.contains("cannot write the cache"), "{why}");
+            assert!(why.to_string().contains("cannot write the cache"), "{why}");
             assert!(loaded.report.reason.contains("cache not written"));
         }
         other => panic!("expected in-memory, got {other:?}"),
@@ -514,7 +543,17 @@ fn assert_in_memory(data_dir: PathBuf) {
         .expect("Teal");
     assert_eq!(teal.values[1].1.as_deref(), Some("#008080"));
     let status = manager.status().expect("status works without a cache");
-    assert_eq!(status.state, CacheState::Missing);
+    // The CLI and the inspector say what the load found: nothing can be written there.
+    assert!(
+        matches!(
+            &status.state,
+            CacheState::InMemoryOnly {
+                why: Unusable::Unwritable { .. }
+            }
+        ),
+        "{:?}",
+        status.state
+    );
     assert!(!status.cache.exists);
     assert!(
         manager
@@ -552,9 +591,14 @@ fn without_a_data_dir_everything_stays_in_memory() {
     let loaded = manager.load_or_build().expect("load");
     assert!(matches!(
         &loaded.report.outcome,
-        Outcome::InMemory { why, .. } if why == "no data directory"
+        Outcome::InMemory { why, .. } if why == &Unusable::NoDataDir
     ));
-    assert_eq!(manager.status().expect("status").state, CacheState::Missing);
+    assert_eq!(
+        manager.status().expect("status").state,
+        CacheState::InMemoryOnly {
+            why: Unusable::NoDataDir
+        }
+    );
     assert!(manager.warm_load().is_err());
 }
 
@@ -593,7 +637,7 @@ fn the_cache_is_named_after_the_first_versioned_database_in_name_order() {
         ("mango", "version,key\nv2.0,m\nv3.0,n\n"),
     ]);
     assert_eq!(name, "databases_v2.0.bin");
-    assert_eq!(files, ["checksums.json", "databases_v2.0.bin"]);
+    assert_eq!(files, [".lock", "checksums.json", "databases_v2.0.bin"]);
 }
 
 #[test]
@@ -704,7 +748,7 @@ fn concurrent_rebuilds_in_two_processes_never_expose_a_torn_file() {
     assert_eq!(status.state, CacheState::Fresh);
     assert_eq!(
         sandbox.cache_files(),
-        ["checksums.json", "databases_v0.1.0.bin"],
+        [".lock", "checksums.json", "databases_v0.1.0.bin"],
         "no temporary files are left behind"
     );
 }
@@ -719,7 +763,12 @@ fn invalidate_removes_every_version_and_checksums_but_keeps_the_loaded_data() {
     let loaded = manager.load_or_build().expect("build v2");
     assert_eq!(
         sandbox.cache_files(),
-        ["checksums.json", "databases_v1.bin", "databases_v2.bin"]
+        [
+            ".lock",
+            "checksums.json",
+            "databases_v1.bin",
+            "databases_v2.bin"
+        ]
     );
     let status = manager.status().expect("status");
     assert_eq!(status.state, CacheState::Fresh);
@@ -740,11 +789,7 @@ fn invalidate_removes_every_version_and_checksums_but_keeps_the_loaded_data() {
             cache_file(&sandbox, "v2"),
         ]
     );
-    assert!(
-        sandbox.cache_files().is_empty(),
-        "{:?}",
-        sandbox.cache_files()
-    );
+    assert_eq!(sandbox.cache_files(), [".lock"]);
     assert!(manager.invalidate().expect("again").is_empty());
 
     // The data already loaded stays usable, through the catalog and the manager.

@@ -163,7 +163,8 @@ fn inspector_end_to_end_in_tmux() {
     });
     tmux.keys(&["w"]);
     tmux.wait("the warm bar", Duration::from_secs(20), |s| {
-        s.lines().any(|l| l.contains("│warm ") && l.contains("rr"))
+        s.lines()
+            .any(|l| l.contains("│warm ") && (l.contains(" ms") || l.contains(" µs")))
     });
     // The search survived the reloads.
     assert!(tmux.screen().contains("/abs"));

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use backstore::cache::{
     ArchiveInfo, BuildReason, CacheFileInfo, CacheState, CacheStatus, Change, ChangeKind,
-    LoadReport, Loaded, OtherCacheFile, Outcome, Phase, PhaseTimings,
+    Corruption, Depth, LoadReport, Loaded, OtherCacheFile, Outcome, Phase, PhaseTimings, Unusable,
 };
 use backstore::catalog::{self, Catalog, Limits};
 use backstore::search;
@@ -94,6 +94,7 @@ fn report(catalog: &Catalog, outcome: Outcome) -> LoadReport {
         records: catalog.records(),
         failed_databases: catalog.failed().len(),
         version: catalog.version().to_string(),
+        data_dir: None,
         cache_path: None,
     }
 }
@@ -110,6 +111,9 @@ fn status(state: CacheState) -> CacheStatus {
         reason: state.to_string(),
         changed: state.changed().to_vec(),
         state,
+        check: Depth::Full,
+        data_dir: Some(PathBuf::from("/data/backstore")),
+        temp_files: Vec::new(),
         version: "v0.1.0".into(),
         archive: ArchiveInfo {
             source: "embedded".into(),
@@ -325,7 +329,10 @@ fn cache_stale_80x24_and_120x40() {
 #[test]
 fn cache_corrupt_80x24() {
     let corrupt = CacheState::Corrupt {
-        detail: "payload checksum mismatch (file 1234567 bytes)".into(),
+        problem: Corruption::PayloadChecksum {
+            expected: 0x1234,
+            found: 0xabcd,
+        },
     };
     let mut app = app_with(catalog_of(&fixture_archive()), corrupt, (80, 24));
     app.update(Action::Focus(Pane::Cache));
@@ -334,11 +341,15 @@ fn cache_corrupt_80x24() {
 }
 
 #[test]
-fn cache_fresh_header_with_a_broken_body_reads_corrupt() {
+fn a_status_that_found_the_body_damaged_reads_corrupt() {
     let mut app = fixture_app((120, 40));
-    app.update(Action::BodyChecked(Err(
-        "cache corrupt: payload checksum mismatch".into(),
-    )));
+    let corrupt = CacheState::Corrupt {
+        problem: Corruption::PayloadChecksum {
+            expected: 1,
+            found: 2,
+        },
+    };
+    app.update(Action::Status(Ok(status(corrupt))));
     let shown = screen(&app);
     assert!(shown.contains(" CORRUPT "), "{shown}");
     assert!(shown.contains("payload checksum mismatch"));
@@ -349,19 +360,23 @@ fn in_memory_only_says_why() {
     let catalog = catalog_of(&fixture_archive());
     let mut app = App::new("embedded".into(), now());
     app.update(Action::Resize(120, 40));
+    let why = Unusable::Unwritable {
+        dir: PathBuf::from("/data/backstore/cache"),
+        error: std::io::Error::from(std::io::ErrorKind::PermissionDenied).into(),
+    };
     let outcome = Outcome::InMemory {
         reason: BuildReason::Cache(CacheState::Missing),
-        why: "data dir not writable (/data/backstore): permission denied".into(),
+        why: why.clone(),
     };
     let report = report(&catalog, outcome);
     app.update(Action::Loaded {
         kind: Load::Startup,
         result: Ok(Loaded { catalog, report }),
     });
-    app.update(Action::Status(Ok(status(CacheState::Missing))));
+    app.update(Action::Status(Ok(status(CacheState::InMemoryOnly { why }))));
     let shown = screen(&app);
     assert!(shown.contains(" IN MEMORY ONLY "), "{shown}");
-    assert!(shown.contains("data dir not writable"));
+    assert!(shown.contains("permission denied"), "{shown}");
 }
 
 #[test]

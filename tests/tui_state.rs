@@ -360,7 +360,7 @@ fn the_watcher_notices_a_corrupted_or_deleted_cache() {
         false
     };
     assert!(
-        wait(&|a| matches!(a, Action::BodyChecked(Err(detail)) if detail.contains("checksum"))),
+        wait(&|a| matches!(a, Action::Status(Ok(s)) if s.reason.contains("checksum"))),
         "corruption noticed"
     );
     std::fs::remove_file(&path).unwrap();

@@ -11,6 +11,8 @@ use crate::catalog::Catalog;
 use crate::hex;
 
 pub const FILE_NAME: &str = "checksums.json";
+/// Far more than any real record (a line per database): a larger file is not ours.
+const MAX_BYTES: u64 = 64 << 20;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Checksums {
@@ -46,10 +48,7 @@ pub fn write(cache_path: &Path, header: &Header, catalog: &Catalog) -> io::Resul
     };
     let mut text = serde_json::to_string_pretty(&record).map_err(io::Error::other)?;
     text.push('\n');
-    let mut temp = tempfile::Builder::new()
-        .prefix(".checksums_")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let mut temp = super::write::temp_file(dir, ".checksums_")?;
     temp.write_all(text.as_bytes())?;
     temp.persist(dir.join(FILE_NAME)).map_err(|e| e.error)?;
     Ok(())
@@ -58,8 +57,12 @@ pub fn write(cache_path: &Path, header: &Header, catalog: &Catalog) -> io::Resul
 /// The per-database hashes recorded for this cache file, if the record belongs to it.
 pub fn read(cache_path: &Path, header: &Header) -> Option<Vec<(String, [u8; 32])>> {
     let dir = cache_path.parent()?;
-    let text = std::fs::read_to_string(dir.join(FILE_NAME)).ok()?;
-    let record: Checksums = serde_json::from_str(&text).ok()?;
+    // Opened like a cache file: a FIFO or another user's file in its place is ignored, never waited on.
+    let (file, meta) = super::trust::open_regular(&dir.join(FILE_NAME)).ok()?;
+    if meta.len() > MAX_BYTES {
+        return None;
+    }
+    let record: Checksums = serde_json::from_reader(io::BufReader::new(file)).ok()?;
     let belongs = record.cache_file == file_name(cache_path)
         && hex::decode32(&record.archive_sha256) == Some(header.archive_sha256)
         && record.cache_payload_xxh3 == format!("{:016x}", header.payload_checksum);

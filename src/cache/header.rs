@@ -7,9 +7,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use xxhash_rust::xxh3::xxh3_64;
 
+use super::problem::Corruption;
+
 pub const MAGIC: &[u8; 8] = b"BACKSTOR";
 /// Bump whenever the header or body layout changes; older files then read as "format changed".
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: each database records the most extra fields a record has, which validation bounds fields by.
+pub const FORMAT_VERSION: u32 = 2;
 pub const HEADER_LEN: usize = 80;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +30,7 @@ pub enum HeaderProblem {
     /// Written by another format version of this program.
     FormatChanged { found: u32 },
     /// Damaged or not a cache file at all.
-    Corrupt(String),
+    Corrupt(Corruption),
 }
 
 impl Header {
@@ -64,15 +67,13 @@ impl Header {
 
     /// Parses a header, checking magic, format version and its own checksum, in that order.
     pub fn parse(bytes: &[u8]) -> Result<Header, HeaderProblem> {
-        let corrupt = |why: &str| Err(HeaderProblem::Corrupt(why.to_string()));
+        let corrupt = |why: Corruption| Err(HeaderProblem::Corrupt(why));
+        let truncated = Corruption::TruncatedHeader { got: bytes.len() };
         if bytes.len() < 12 {
-            return corrupt(&format!(
-                "truncated header: {} of {HEADER_LEN} bytes",
-                bytes.len()
-            ));
+            return corrupt(truncated);
         }
         if &bytes[0..8] != MAGIC {
-            return corrupt("not a backstore cache file (bad magic bytes)");
+            return corrupt(Corruption::BadMagic);
         }
         let format_version = u32_at(bytes, 8);
         if format_version != FORMAT_VERSION {
@@ -81,13 +82,10 @@ impl Header {
             });
         }
         if bytes.len() < HEADER_LEN {
-            return corrupt(&format!(
-                "truncated header: {} of {HEADER_LEN} bytes",
-                bytes.len()
-            ));
+            return corrupt(truncated);
         }
         if xxh3_64(&bytes[..72]) != u64_at(bytes, 72) || u32_at(bytes, 12) as usize != HEADER_LEN {
-            return corrupt("header checksum mismatch");
+            return corrupt(Corruption::HeaderChecksum);
         }
         let mut archive_sha256 = [0u8; 32];
         archive_sha256.copy_from_slice(&bytes[16..48]);

@@ -1,50 +1,176 @@
-//! Judging a cache file against the archive: which file is fresh, and what state the others are in.
+//! Judging cache files against the archive, from their contents: which file is fresh, which are damaged,
+//! and what state the cache is in. Facts only; what to do about them is the manager's.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::file::{self, ReadProblem};
-use super::header::{FORMAT_VERSION, Header, HeaderProblem};
+use super::file::{self, ReadProblem, ReadTimings};
+use super::header::{FORMAT_VERSION, Header};
 use super::identity::owned_hashes;
-use super::report::{CacheFileInfo, CacheState, Change, ChangeKind};
+use super::problem::{Distrust, Unusable};
+use super::report::{CacheFileInfo, CacheState, Change, ChangeKind, Depth, OtherCacheFile};
+use super::wire::Unchecked;
+use crate::catalog::Catalog;
 
-/// The first cache file in the folder whose header says it was built from this archive.
-pub(super) fn find_fresh(dir: &Path, archive_sha256: &[u8; 32]) -> Option<PathBuf> {
-    find_fresh_in(&file::list_cache_files(dir), archive_sha256)
+/// How much of a cache file built from this archive is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reading {
+    /// Header and size.
+    Header,
+    /// Everything, every database validated.
+    Whole,
+    /// Everything, the databases left to be validated on their first use.
+    Deferred,
 }
 
-pub(super) fn find_fresh_in(files: &[PathBuf], archive_sha256: &[u8; 32]) -> Option<PathBuf> {
+impl From<Depth> for Reading {
+    fn from(depth: Depth) -> Self {
+        match depth {
+            Depth::Quick => Reading::Header,
+            Depth::Full => Reading::Whole,
+        }
+    }
+}
+
+/// The data of a cache file read in full.
+pub(super) enum Data {
+    Checked(Catalog),
+    Unchecked(Unchecked),
+}
+
+/// An intact cache file built from this archive.
+pub(super) struct Found {
+    pub(super) path: PathBuf,
+    /// The data, when the file was read in full.
+    pub(super) data: Option<(Data, ReadTimings)>,
+}
+
+/// What looking through the listed cache files found.
+#[derive(Default)]
+pub(super) struct Search {
+    pub(super) fresh: Option<Found>,
+    /// Files whose header names this archive but which cannot be used, and why.
+    pub(super) damaged: Vec<(PathBuf, ReadProblem)>,
+}
+
+impl Search {
+    /// The state a build would be caused by, when a damaged file named this archive.
+    pub(super) fn damage(&self) -> Option<(PathBuf, CacheState)> {
+        self.damaged
+            .first()
+            .map(|(path, problem)| (path.clone(), state_of_problem(problem.clone())))
+    }
+}
+
+/// Looks through cache files, in order, for the first intact one built from this archive. A damaged file
+/// never hides a good one after it.
+pub(super) fn search(files: &[PathBuf], archive_sha256: &[u8; 32], reading: Reading) -> Search {
+    let mut found = Search::default();
+    for path in files {
+        match examine_own(path, archive_sha256, reading) {
+            Ok(Some(fresh)) => {
+                found.fresh = Some(fresh);
+                break;
+            }
+            Ok(None) => {}
+            Err(Own::Damaged(problem)) => found.damaged.push((path.clone(), problem)),
+            // Never read, and judged by name when it is the file this archive's cache should be.
+            Err(Own::Untrusted(_) | Own::Unknown) => {}
+        }
+    }
+    found
+}
+
+/// Why a file could not be confirmed as ours and intact.
+enum Own {
+    /// Its header names this archive, but it is damaged.
+    Damaged(ReadProblem),
+    Untrusted(Distrust),
+    /// Not readable as a cache file of this format: it may belong to anything.
+    Unknown,
+}
+
+/// The files whose header says they were built from this archive, intact or not.
+pub(super) fn built_from(files: &[PathBuf], archive_sha256: &[u8; 32]) -> Vec<PathBuf> {
     files
         .iter()
-        .find(|f| file::read_header(f).is_ok_and(|(h, _)| &h.archive_sha256 == archive_sha256))
+        .filter(|f| file::open(f).is_ok_and(|o| &o.header.archive_sha256 == archive_sha256))
         .cloned()
+        .collect()
+}
+
+/// `Ok(None)` when the file was built from another archive.
+fn examine_own(
+    path: &Path,
+    archive_sha256: &[u8; 32],
+    reading: Reading,
+) -> Result<Option<Found>, Own> {
+    let opened = match file::open(path) {
+        Ok(opened) => opened,
+        Err(ReadProblem::Untrusted(distrust)) => return Err(Own::Untrusted(distrust)),
+        Err(_) => return Err(Own::Unknown),
+    };
+    if &opened.header.archive_sha256 != archive_sha256 {
+        return Ok(None);
+    }
+    let data = match reading {
+        Reading::Header => {
+            file::check_length(&opened.header, opened.size).map_err(Own::Damaged)?;
+            None
+        }
+        Reading::Whole => {
+            let (_, catalog, timings) = opened.read_body().map_err(Own::Damaged)?;
+            Some((Data::Checked(catalog), timings))
+        }
+        Reading::Deferred => {
+            let (_, unchecked, timings) = opened.read_body_unchecked().map_err(Own::Damaged)?;
+            Some((Data::Unchecked(unchecked), timings))
+        }
+    };
+    Ok(Some(Found {
+        path: path.to_path_buf(),
+        data,
+    }))
+}
+
+/// The state of the cache file at `path`, read by name whatever a directory listing showed, for an
+/// archive with this hash whose databases have these hashes.
+pub(super) fn state_of(
+    path: &Path,
+    archive_sha256: &[u8; 32],
+    hashes: &[(String, [u8; 32])],
+    depth: Depth,
+) -> CacheState {
+    match examine_own(path, archive_sha256, depth.into()) {
+        Ok(Some(_)) => CacheState::Fresh,
+        Err(Own::Damaged(problem)) => state_of_problem(problem),
+        Err(Own::Untrusted(distrust)) => CacheState::InMemoryOnly {
+            why: Unusable::Untrusted(distrust),
+        },
+        // Either built from another archive or not readable as ours: say which, from the header.
+        Ok(None) | Err(Own::Unknown) => match file::read_header(path) {
+            Ok((header, _)) => CacheState::Stale {
+                changed: cached_hashes(path, &header)
+                    .map(|cached| diff(&cached, hashes))
+                    .unwrap_or_default(),
+            },
+            Err(problem) => state_of_problem(problem),
+        },
+    }
 }
 
 pub(super) fn state_of_problem(problem: ReadProblem) -> CacheState {
     match problem {
         ReadProblem::Missing => CacheState::Missing,
-        ReadProblem::Header(HeaderProblem::FormatChanged { found }) => CacheState::FormatChanged {
+        ReadProblem::FormatChanged { found } => CacheState::FormatChanged {
             found,
             expected: FORMAT_VERSION,
         },
-        ReadProblem::Header(HeaderProblem::Corrupt(detail)) => CacheState::Corrupt { detail },
-        ReadProblem::Unreadable(e) => CacheState::Corrupt {
-            detail: format!("unreadable: {e}"),
+        ReadProblem::Corrupt(problem) => CacheState::Corrupt { problem },
+        ReadProblem::Untrusted(distrust) => CacheState::InMemoryOnly {
+            why: Unusable::Untrusted(distrust),
         },
     }
-}
-
-/// The state of the cache file at `path` for an archive whose databases have these hashes.
-pub(super) fn state_of(path: &Path, hashes: &[(String, [u8; 32])]) -> CacheState {
-    let header = match file::read_header(path) {
-        Ok((header, _)) => header,
-        Err(problem) => return state_of_problem(problem),
-    };
-    let changed = match cached_hashes(path, &header) {
-        Some(cached) => diff(&cached, hashes),
-        None => Vec::new(),
-    };
-    CacheState::Stale { changed }
 }
 
 /// Per-database hashes of a cache file's build: from `checksums.json` when it belongs to that file,
@@ -90,7 +216,9 @@ fn diff(cached: &[(String, [u8; 32])], current: &[(String, [u8; 32])]) -> Vec<Ch
 
 pub(super) fn file_info(path: Option<&Path>) -> CacheFileInfo {
     let header = path.and_then(|p| file::read_header(p).ok());
-    let size = path.and_then(|p| fs::metadata(p).ok()).map(|m| m.len());
+    let size = path
+        .and_then(|p| fs::symlink_metadata(p).ok())
+        .map(|m| m.len());
     CacheFileInfo {
         path: path.map(Path::to_path_buf),
         exists: size.is_some(),
@@ -101,11 +229,17 @@ pub(super) fn file_info(path: Option<&Path>) -> CacheFileInfo {
     }
 }
 
-pub(super) fn unwritable(dir: &Path, error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
-            format!("data dir not writable ({}): {error}", dir.display())
-        }
-        _ => format!("cannot write the cache in {}: {error}", dir.display()),
-    }
+pub(super) fn other_files(files: &[PathBuf], shown: &Path) -> Vec<OtherCacheFile> {
+    files
+        .iter()
+        .filter(|f| f.as_path() != shown)
+        .map(|f| {
+            let meta = fs::symlink_metadata(f).ok();
+            OtherCacheFile {
+                path: f.clone(),
+                bytes: meta.as_ref().map_or(0, |m| m.len()),
+                modified: meta.and_then(|m| m.modified().ok()),
+            }
+        })
+        .collect()
 }

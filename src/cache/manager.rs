@@ -1,24 +1,30 @@
 //! CacheManager: load_or_build, rebuild, warm_load, status, invalidate. The only place fallbacks live.
 //!
 //! Nothing wrong with the cache makes a load fail: a missing, stale, corrupt or foreign-format file is rebuilt,
-//! an unwritable data dir leaves the data in memory, and the report says which happened and why. Only an
-//! unreadable archive is an error.
+//! a data dir that cannot be written or trusted leaves the data in memory, and the report says which happened
+//! and why. Only an unreadable archive is an error.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use super::file;
-use super::identity::{ArchiveId, Stamp, Survey, owned_hashes};
-use super::judge::{file_info, find_fresh, find_fresh_in, state_of, state_of_problem, unwritable};
-use super::options::{ArchiveSource, ManagerOptions};
+use super::identity::{Archive, ArchiveId, lock, owned_hashes};
+use super::judge::{self, Data, Reading, Search, state_of};
+use super::options::ManagerOptions;
+use super::problem::Unusable;
 use super::report::{
-    ArchiveInfo, BuildReason, CacheState, CacheStatus, LoadReport, OtherCacheFile, Outcome, Phase,
-    PhaseTimings,
+    BuildReason, CacheState, CacheStatus, Depth, LoadReport, Outcome, Phase, PhaseTimings,
 };
+use super::status;
+use super::trust;
+use super::validate;
+use super::wire::Unchecked;
+use super::write::{self, WriteLock};
+use crate::catalog::index::Sections;
 use crate::catalog::{self, Catalog, Database};
 use crate::error::{Error, Result};
 use crate::record::RecordData;
@@ -33,10 +39,11 @@ pub struct Loaded {
 /// Loads the archive's databases through the binary cache. `Send + Sync`: share it behind an `Arc`.
 #[derive(Debug)]
 pub struct CacheManager {
-    pub(super) options: ManagerOptions,
-    pub(super) known_archive: Mutex<Option<(Stamp, ArchiveId)>>,
-    pub(super) survey: Mutex<Option<Survey>>,
+    options: ManagerOptions,
+    archive: Archive,
     loaded: Mutex<Option<Loaded>>,
+    /// Why this manager's last write failed, and for which archive: `status` reports it until a write works.
+    write_failure: Mutex<Option<([u8; 32], Unusable)>>,
 }
 
 /// The process-wide manager for the embedded archive and the default data dir, created on first use.
@@ -48,10 +55,10 @@ pub fn embedded() -> &'static CacheManager {
 impl CacheManager {
     pub fn new(options: ManagerOptions) -> Self {
         CacheManager {
+            archive: Archive::new(options.source.clone(), options.limits),
             options,
-            known_archive: Mutex::new(None),
-            survey: Mutex::new(None),
             loaded: Mutex::new(None),
+            write_failure: Mutex::new(None),
         }
     }
 
@@ -90,20 +97,19 @@ impl CacheManager {
         let mut loaded = lock(&self.loaded);
         let start = Instant::now();
         let mut timings = PhaseTimings::default();
-        let archive = self.archive_id(&mut timings)?;
+        let archive = self.archive.id(&mut timings)?;
         let dir = self.cache_dir().ok_or(Error::NoDataDir)?;
-        let Some(path) = find_fresh(&dir, &archive.sha256) else {
-            return Err(Error::CacheUnusable {
-                path: dir,
-                detail: "no cache file built from this archive; run a cold load first".into(),
-            });
+        self.refuse_untrusted(&dir)?;
+        let mut found = judge::search(
+            &file::list_cache_files(&dir),
+            &archive.sha256,
+            Reading::Deferred,
+        );
+        let done = match (found.fresh.take(), found.damage()) {
+            (Some(fresh), _) => self.loaded_from(fresh, timings, start),
+            (None, Some((path, state))) => return Err(Error::CacheUnusable { path, state }),
+            (None, None) => return Err(Error::NoCache { dir }),
         };
-        let done =
-            self.read_cache(&path, timings, start)
-                .map_err(|state| Error::CacheUnusable {
-                    path: path.clone(),
-                    detail: state.to_string(),
-                })?;
         *loaded = Some(done.clone());
         Ok(done)
     }
@@ -141,87 +147,54 @@ impl CacheManager {
             .map(RecordData::from))
     }
 
-    /// The cache's state against the archive. Reads only headers when the cache is fresh.
+    /// The cache's state against the archive, decided from the file's contents: header, size, payload
+    /// checksum, and the body decoded and validated, as a load would find it.
     pub fn status(&self) -> Result<CacheStatus> {
-        let mut timings = PhaseTimings::default();
-        let archive = self.archive_id(&mut timings)?;
-        let info = ArchiveInfo {
-            source: self.options.source.label(),
-            sha256: archive.sha256,
-            bytes: archive.bytes,
-        };
-        let Some(dir) = self.cache_dir() else {
-            let survey = self.survey(archive)?;
-            return Ok(CacheStatus {
-                reason: "no data directory".into(),
-                state: CacheState::Missing,
-                version: survey.version,
-                archive: info,
-                cache: file_info(None),
-                changed: Vec::new(),
-                other_cache_files: Vec::new(),
-            });
-        };
-        let files = file::list_cache_files(&dir);
-        let (path, version, state) = match find_fresh_in(&files, &archive.sha256) {
-            Some(path) => {
-                let version = file::version_of(&path).unwrap_or_default().to_string();
-                // A header that matches is not enough: a truncated file still has one.
-                let state = match file::read_header(&path)
-                    .and_then(|(header, size)| file::check_length(&header, size))
-                {
-                    Ok(()) => CacheState::Fresh,
-                    Err(problem) => state_of_problem(problem),
-                };
-                (path, version, state)
-            }
-            None => {
-                let survey = self.survey(archive)?;
-                let path = dir.join(file::file_name(&survey.version));
-                let state = state_of(&path, &survey.hashes);
-                (path, survey.version, state)
-            }
-        };
-        let other_cache_files = files
-            .iter()
-            .filter(|f| **f != path)
-            .map(|f| {
-                let meta = fs::metadata(f).ok();
-                OtherCacheFile {
-                    path: f.clone(),
-                    bytes: meta.as_ref().map_or(0, |m| m.len()),
-                    modified: meta.and_then(|m| m.modified().ok()),
-                }
-            })
-            .collect();
-        Ok(CacheStatus {
-            reason: state.to_string(),
-            changed: state.changed().to_vec(),
-            state,
-            version,
-            archive: info,
-            cache: file_info(Some(&path)),
-            other_cache_files,
+        self.status_with(Depth::Full)
+    }
+
+    /// The cache's state, checking the file as deeply as asked (`Depth::Quick`: header and size only).
+    pub fn status_with(&self, depth: Depth) -> Result<CacheStatus> {
+        let failure = lock(&self.write_failure).clone();
+        status::judge(
+            &status::Inputs {
+                archive: &self.archive,
+                source: self.options.source.label(),
+                data_dir: self.options.data_dir.clone(),
+                write_failure: failure,
+            },
+            depth,
+        )
+    }
+
+    /// The data dir and `cache/` pass the trust checks (or do not exist yet).
+    fn distrust(&self, dir: &Path) -> Result<(), super::problem::Distrust> {
+        trust::check_cache_dir(dir)
+    }
+
+    fn refuse_untrusted(&self, dir: &Path) -> Result<()> {
+        self.distrust(dir).map_err(|d| Error::CacheUnusable {
+            path: d.path().to_path_buf(),
+            state: CacheState::InMemoryOnly {
+                why: Unusable::Untrusted(d),
+            },
         })
     }
 
-    /// Removes every cache file and `checksums.json`; the loaded data stays usable. Returns what was removed.
+    /// Removes every cache file and `checksums.json`, and temporary files killed writers left; the loaded
+    /// data stays usable. Returns what was removed.
     pub fn invalidate(&self) -> Result<Vec<PathBuf>> {
-        let Some(dir) = self.cache_dir() else {
+        let Some(dir) = self.cache_dir().filter(|d| d.is_dir()) else {
             return Ok(Vec::new());
         };
-        let mut removed = Vec::new();
+        self.refuse_untrusted(&dir)?;
+        let (_lock, mut removed) = WriteLock::acquire(&dir).map_err(|e| Error::io(&dir, e))?;
         let mut targets = file::list_cache_files(&dir);
         targets.push(dir.join(super::checksums::FILE_NAME));
         for path in targets {
             match fs::remove_file(&path) {
                 Ok(()) => removed.push(path),
-                // Nothing there, also when the data dir is blocked by a regular file.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-                    ) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(Error::io(path, e)),
             }
         }
@@ -234,95 +207,157 @@ impl CacheManager {
         let dir = self.cache_dir().ok_or(Error::NoDataDir)?;
         let in_dir = path.parent() == Some(dir.as_path()) && file::version_of(path).is_some();
         if !in_dir {
-            return Err(Error::CacheUnusable {
+            return Err(Error::NotACacheFile {
                 path: path.to_path_buf(),
-                detail: "not a cache file of this data dir".into(),
             });
         }
+        self.refuse_untrusted(&dir)?;
         fs::remove_file(path).map_err(|e| Error::io(path, e))?;
         info!(path = %path.display(), "cache file removed");
         Ok(())
     }
 
-    /// The cache file built from the current archive, or why there is none.
-    fn fresh_path(&self) -> Result<PathBuf> {
-        let archive = self.archive_id(&mut PhaseTimings::default())?;
+    /// The fresh cache file, read in full (header, length, checksum, decoding, validation), or why there
+    /// is none.
+    fn fresh_file(&self) -> Result<(PathBuf, Catalog)> {
+        let archive = self.archive.id(&mut PhaseTimings::default())?;
         let dir = self.cache_dir().ok_or(Error::NoDataDir)?;
-        find_fresh(&dir, &archive.sha256).ok_or_else(|| Error::CacheUnusable {
-            path: dir,
-            detail: "no cache file built from this archive".into(),
-        })
+        self.refuse_untrusted(&dir)?;
+        let mut found = judge::search(
+            &file::list_cache_files(&dir),
+            &archive.sha256,
+            Reading::Whole,
+        );
+        match (found.fresh.take(), found.damage()) {
+            (
+                Some(judge::Found {
+                    path,
+                    data: Some((Data::Checked(catalog), _)),
+                }),
+                _,
+            ) => Ok((path, catalog)),
+            (_, Some((path, state))) => Err(Error::CacheUnusable { path, state }),
+            _ => Err(Error::NoCache { dir }),
+        }
     }
 
-    /// Checks the whole fresh cache file (header, length, payload checksum) without decoding it or
-    /// reading the archive: how a watcher confirms a file that another process may have damaged.
+    /// Checks the whole fresh cache file without parsing the archive: how a watcher confirms a file that
+    /// another process may have damaged.
     pub fn check_cache_file(&self) -> Result<()> {
-        let path = self.fresh_path()?;
-        let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        file::verify(&bytes).map_err(|problem| Error::CacheUnusable {
-            path: path.clone(),
-            detail: state_of_problem(problem).to_string(),
-        })?;
-        Ok(())
+        self.fresh_file().map(|_| ())
     }
 
     /// Decodes the fresh cache file and parses the archive, for comparing the two.
     pub fn cache_and_archive(&self) -> Result<(Catalog, Catalog)> {
-        let path = self.fresh_path()?;
-        let (_, cached, _) = file::read(&path).map_err(|p| Error::CacheUnusable {
-            path: path.clone(),
-            detail: state_of_problem(p).to_string(),
-        })?;
-        let (fresh, _) = catalog::build(&self.archive_bytes()?.0, &self.options.limits)
-            .map_err(|error| self.archive_error(error))?;
+        let (_, cached) = self.fresh_file()?;
+        let (fresh, _) = catalog::build(&self.archive.bytes()?.0, self.archive.limits())
+            .map_err(|error| self.archive.error(error))?;
         Ok((cached, fresh))
     }
 
     fn load_fresh_or_build(&self) -> Result<Loaded> {
         let start = Instant::now();
         let mut timings = PhaseTimings::default();
-        let archive = self.archive_id(&mut timings)?;
+        let archive = self.archive.id(&mut timings)?;
         let Some(dir) = self.cache_dir() else {
             return self.build(None, timings, start);
         };
-        let reason = match find_fresh(&dir, &archive.sha256) {
-            Some(path) => match self.read_cache(&path, timings.clone(), start) {
-                Ok(done) => return Ok(done),
-                Err(state) => Some(BuildReason::Cache(state)),
-            },
-            None => None,
-        };
-        self.build(reason, timings, start)
+        if let Err(distrust) = self.distrust(&dir) {
+            let why = Unusable::Untrusted(distrust);
+            let reason = BuildReason::Cache(CacheState::InMemoryOnly { why });
+            warn!(%reason, "not using the cache");
+            return self.build(Some(reason), timings, start);
+        }
+        let mut found = judge::search(
+            &file::list_cache_files(&dir),
+            &archive.sha256,
+            Reading::Deferred,
+        );
+        for (path, problem) in &found.damaged {
+            warn!(path = %path.display(), ?problem, "cache file built from this archive is damaged");
+        }
+        match found.fresh.take() {
+            Some(fresh) => {
+                let done = self.loaded_from(fresh, timings, start);
+                self.remove_damaged(&dir, &found);
+                Ok(done)
+            }
+            None => {
+                let reason = found.damage().map(|(_, state)| BuildReason::Cache(state));
+                self.build(reason, timings, start)
+            }
+        }
     }
 
-    fn read_cache(
+    fn loaded_from(
         &self,
-        path: &Path,
+        found: judge::Found,
         mut timings: PhaseTimings,
         start: Instant,
-    ) -> Result<Loaded, CacheState> {
-        match file::read(path) {
-            Ok((_, catalog, read)) => {
-                timings.add(Phase::Read, read.read);
-                timings.add(Phase::Verify, read.verify);
-                timings.add(Phase::Decode, read.decode);
-                info!(path = %path.display(), "loaded from cache");
-                let report = report(
-                    Outcome::Loaded,
-                    timings,
-                    start,
-                    &catalog,
-                    Some(path.to_path_buf()),
-                );
-                Ok(Loaded {
-                    catalog: Arc::new(catalog),
-                    report,
-                })
-            }
-            Err(problem) => {
-                let state = state_of_problem(problem);
-                warn!(path = %path.display(), %state, "cache not usable, rebuilding");
-                Err(state)
+    ) -> Loaded {
+        let path = found.path;
+        let (data, read) = found
+            .data
+            .expect("a search that reads whole files returns their data");
+        let catalog = match data {
+            Data::Checked(catalog) => catalog,
+            Data::Unchecked(unchecked) => self.checked_on_first_use(&path, unchecked),
+        };
+        timings.add(Phase::Read, read.read);
+        timings.add(Phase::Verify, read.verify);
+        timings.add(Phase::Decode, read.decode);
+        info!(path = %path.display(), "loaded from cache");
+        let report = self.report(Outcome::Loaded, timings, start, &catalog, Some(path));
+        Loaded {
+            catalog: Arc::new(catalog),
+            report,
+        }
+    }
+
+    /// The catalog of a cache file whose databases are validated on their first use (validating them all at
+    /// load would cost more than the rest of a warm load). A database that fails is replaced by its build
+    /// from the archive, which also rewrites the cache file: the fallback, done once for the catalog.
+    fn checked_on_first_use(&self, path: &Path, unchecked: Unchecked) -> Catalog {
+        let options = self.options.clone();
+        let path = path.to_path_buf();
+        let max_extra = unchecked.max_extra;
+        let rebuilt: OnceLock<Option<Arc<Catalog>>> = OnceLock::new();
+        unchecked.catalog.check_on_first_use(Box::new(move |index, db| {
+            let Err(problem) = validate::check(db, max_extra[index]) else {
+                return db.clone();
+            };
+            warn!(path = %path.display(), database = db.name(), %problem,
+                "cache file inconsistent; using the archive's data and rewriting the cache");
+            let fresh = rebuilt.get_or_init(|| match CacheManager::new(options.clone()).rebuild() {
+                Ok(loaded) => Some(loaded.catalog),
+                Err(error) => {
+                    error!(%error, "the archive could not be read to replace an inconsistent database");
+                    None
+                }
+            });
+            // Without the archive, an empty database is safer than an inconsistent one.
+            fresh
+                .as_ref()
+                .and_then(|c| c.get(db.name()).cloned())
+                .unwrap_or_else(|| Database::from_parts(db.meta().clone(), Sections::default()))
+        }))
+    }
+
+    /// Removes the damaged files built from this archive, which would otherwise be read and refused on every
+    /// load. Best effort: what cannot be removed is logged and tried again next time.
+    fn remove_damaged(&self, dir: &Path, found: &Search) {
+        if found.damaged.is_empty() {
+            return;
+        }
+        let Ok((_lock, _)) = WriteLock::acquire(dir) else {
+            return;
+        };
+        for (path, _) in &found.damaged {
+            match fs::remove_file(path) {
+                Ok(()) => info!(path = %path.display(), "removed a damaged cache file"),
+                Err(e) => {
+                    warn!(path = %path.display(), error = %e, "could not remove a damaged cache file")
+                }
             }
         }
     }
@@ -335,39 +370,32 @@ impl CacheManager {
         start: Instant,
     ) -> Result<Loaded> {
         let t = Instant::now();
-        let (bytes, stamp) = self.archive_bytes()?;
+        let (bytes, stamp) = self.archive.bytes()?;
         timings.add(Phase::Hash, t.elapsed());
         let size = bytes.len() as u64;
         // A path archive is hashed again from the very bytes parsed, on a spare core.
-        let embedded = matches!(self.options.source, ArchiveSource::Embedded);
-        let built = catalog::build_from(bytes, &self.options.limits, !embedded)
-            .map_err(|error| self.archive_error(error))?;
+        let embedded = self.archive.is_embedded();
+        let built = catalog::build_from(bytes, self.archive.limits(), !embedded)
+            .map_err(|error| self.archive.error(error))?;
         let sha256 = built.archive_sha256.unwrap_or(crate::embedded::SHA256);
         let archive = ArchiveId {
             sha256,
             bytes: size,
         };
-        if let Some(stamp) = stamp {
-            *lock(&self.known_archive) = Some((stamp, archive));
-        }
+        self.archive.remember(stamp, archive);
         let (catalog, phases) = (built.catalog, built.timings);
         timings.add(Phase::Hash, phases.hash);
         timings.add(Phase::Decompress, phases.decompress);
         timings.add(Phase::Parse, phases.parse);
         timings.add(Phase::Index, phases.index);
-        self.remember_survey(archive, &catalog);
+        self.archive.remember_survey(archive, &catalog);
 
         let Some(dir) = self.cache_dir() else {
             let reason = reason.unwrap_or(BuildReason::Cache(CacheState::Missing));
-            let why = "no data directory".to_string();
+            let why = Unusable::NoDataDir;
             warn!(%reason, %why, "keeping the data in memory only");
-            let report = report(
-                Outcome::InMemory { reason, why },
-                timings,
-                start,
-                &catalog,
-                None,
-            );
+            let outcome = Outcome::InMemory { reason, why };
+            let report = self.report(outcome, timings, start, &catalog, None);
             return Ok(Loaded {
                 catalog: Arc::new(catalog),
                 report,
@@ -376,56 +404,47 @@ impl CacheManager {
         let path = dir.join(file::file_name(catalog.version()));
         let reason = reason.unwrap_or_else(|| {
             let hashes = owned_hashes(&catalog);
-            BuildReason::Cache(state_of(&path, &hashes))
+            BuildReason::Cache(state_of(&path, &archive.sha256, &hashes, Depth::Quick))
         });
-        let outcome = match file::write(&path, archive.sha256, &catalog) {
-            Ok((header, written)) => {
-                timings.add(Phase::Encode, written.encode);
-                let t = Instant::now();
-                if let Err(e) = super::checksums::write(&path, &header, &catalog) {
-                    warn!(error = %e, "could not write checksums.json");
-                }
-                timings.add(Phase::Write, written.write + t.elapsed());
+        let outcome = match write::persist(&path, archive.sha256, &catalog, &mut timings) {
+            Ok(()) => {
+                *lock(&self.write_failure) = None;
                 info!(path = %path.display(), %reason, "built from the archive, cache written");
                 Outcome::Built(reason)
             }
-            Err(e) => {
-                let why = unwritable(&dir, &e);
+            Err(why) => {
                 warn!(%reason, %why, "keeping the data in memory only");
+                *lock(&self.write_failure) = Some((archive.sha256, why.clone()));
                 Outcome::InMemory { reason, why }
             }
         };
-        let report = report(outcome, timings, start, &catalog, Some(path));
+        let report = self.report(outcome, timings, start, &catalog, Some(path));
         Ok(Loaded {
             catalog: Arc::new(catalog),
             report,
         })
     }
-}
 
-pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic elsewhere must not make the data unreachable: the guarded values stay consistent.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn report(
-    outcome: Outcome,
-    timings: PhaseTimings,
-    start: Instant,
-    catalog: &Catalog,
-    cache_path: Option<PathBuf>,
-) -> LoadReport {
-    LoadReport {
-        reason: outcome.reason(),
-        outcome,
-        timings,
-        total: start.elapsed(),
-        databases: catalog.databases().len(),
-        records: catalog.records(),
-        failed_databases: catalog.failed().len(),
-        version: catalog.version().to_string(),
-        cache_path,
+    fn report(
+        &self,
+        outcome: Outcome,
+        timings: PhaseTimings,
+        start: Instant,
+        catalog: &Catalog,
+        cache_path: Option<PathBuf>,
+    ) -> LoadReport {
+        LoadReport {
+            reason: outcome.reason(),
+            outcome,
+            timings,
+            total: start.elapsed(),
+            // Counted without using the databases, which would validate them all.
+            databases: catalog.len(),
+            records: catalog.records(),
+            failed_databases: catalog.failed().len(),
+            version: catalog.version().to_string(),
+            data_dir: self.options.data_dir.clone(),
+            cache_path,
+        }
     }
 }

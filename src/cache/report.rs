@@ -3,9 +3,12 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde::{Serialize, Serializer};
+
+pub use super::clock::{age, rfc3339};
+use super::problem::{Corruption, Unusable};
 
 /// A step of a cold build or a warm load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -101,6 +104,16 @@ pub struct Change {
     pub change: ChangeKind,
 }
 
+/// The verdict words of the cache states, for displays that show a verdict before or without a state.
+pub mod verdicts {
+    pub const FRESH: &str = "FRESH";
+    pub const STALE: &str = "STALE";
+    pub const MISSING: &str = "MISSING";
+    pub const CORRUPT: &str = "CORRUPT";
+    pub const FORMAT_CHANGED: &str = "FORMAT CHANGED";
+    pub const IN_MEMORY_ONLY: &str = "IN MEMORY ONLY";
+}
+
 /// The cache file's state against the archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CacheState {
@@ -111,12 +124,16 @@ pub enum CacheState {
     },
     Missing,
     Corrupt {
-        detail: String,
+        problem: Corruption,
     },
     /// Written by another format version of this program.
     FormatChanged {
         found: u32,
         expected: u32,
+    },
+    /// No usable cache, and none can be written: the data lives in memory only.
+    InMemoryOnly {
+        why: Unusable,
     },
 }
 
@@ -129,17 +146,19 @@ impl CacheState {
             CacheState::Missing => "missing",
             CacheState::Corrupt { .. } => "corrupt",
             CacheState::FormatChanged { .. } => "format-changed",
+            CacheState::InMemoryOnly { .. } => "in-memory-only",
         }
     }
 
-    /// The word a person reads at a glance: FRESH, STALE, MISSING, CORRUPT, FORMAT CHANGED.
+    /// The word a person reads at a glance: FRESH, STALE, MISSING, CORRUPT, FORMAT CHANGED, IN MEMORY ONLY.
     pub fn verdict(&self) -> &'static str {
         match self {
-            CacheState::Fresh => "FRESH",
-            CacheState::Stale { .. } => "STALE",
-            CacheState::Missing => "MISSING",
-            CacheState::Corrupt { .. } => "CORRUPT",
-            CacheState::FormatChanged { .. } => "FORMAT CHANGED",
+            CacheState::Fresh => verdicts::FRESH,
+            CacheState::Stale { .. } => verdicts::STALE,
+            CacheState::Missing => verdicts::MISSING,
+            CacheState::Corrupt { .. } => verdicts::CORRUPT,
+            CacheState::FormatChanged { .. } => verdicts::FORMAT_CHANGED,
+            CacheState::InMemoryOnly { .. } => verdicts::IN_MEMORY_ONLY,
         }
     }
 
@@ -168,13 +187,14 @@ impl fmt::Display for CacheState {
                 Ok(())
             }
             CacheState::Missing => write!(f, "no cache file"),
-            CacheState::Corrupt { detail } => write!(f, "cache corrupt: {detail}"),
+            CacheState::Corrupt { problem } => write!(f, "cache corrupt: {problem}"),
             CacheState::FormatChanged { found, expected } => {
                 write!(
                     f,
                     "cache format {found}, this program reads format {expected}"
                 )
             }
+            CacheState::InMemoryOnly { why } => write!(f, "{why}"),
         }
     }
 }
@@ -205,10 +225,11 @@ pub enum Outcome {
     /// Built from the archive, and the cache file written.
     Built(BuildReason),
     /// Built from the archive, but the cache could not be written: the data lives in memory only.
-    InMemory { reason: BuildReason, why: String },
+    InMemory { reason: BuildReason, why: Unusable },
 }
 
 impl Outcome {
+    /// The machine-readable word: what `load --json` prints as `outcome`.
     pub fn word(&self) -> &'static str {
         match self {
             Outcome::Loaded => "loaded",
@@ -217,10 +238,24 @@ impl Outcome {
         }
     }
 
+    /// Where the data came from, in words.
+    pub fn summary(&self) -> &'static str {
+        match self {
+            Outcome::Loaded => "loaded from the cache",
+            Outcome::Built(_) => "built from the archive, cache written",
+            Outcome::InMemory { .. } => "built from the archive, kept in memory only",
+        }
+    }
+
     pub fn reason(&self) -> String {
         match self {
             Outcome::Loaded => "cache is fresh".to_string(),
             Outcome::Built(reason) => reason.to_string(),
+            // The reason already is why nothing was written.
+            Outcome::InMemory {
+                reason: BuildReason::Cache(CacheState::InMemoryOnly { .. }),
+                why,
+            } => why.to_string(),
             Outcome::InMemory { reason, why } => format!("{reason}; cache not written: {why}"),
         }
     }
@@ -240,6 +275,8 @@ pub struct LoadReport {
     pub records: usize,
     pub failed_databases: usize,
     pub version: String,
+    /// The data dir the cache lives in, `None` when there is none.
+    pub data_dir: Option<PathBuf>,
     pub cache_path: Option<PathBuf>,
 }
 
@@ -283,18 +320,44 @@ pub struct OtherCacheFile {
     pub modified: Option<SystemTime>,
 }
 
-/// What `status` reports: cheap, from headers only when the cache is fresh.
+/// A temporary file in the cache folder: one being written, or one a killed writer left.
+#[derive(Debug, Clone, Serialize)]
+pub struct TempFileInfo {
+    pub path: PathBuf,
+    pub bytes: u64,
+    /// A live writer holds it; otherwise the next writer removes it.
+    pub in_use: bool,
+}
+
+/// How deeply `status` looks at the cache file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Depth {
+    /// Header, size and payload checksum, then the body decoded and validated: what a load would find.
+    #[default]
+    Full,
+    /// Header and size only: cheap, but blind to damage inside the payload.
+    Quick,
+}
+
+/// What `status` reports: the state, the check that decided it, and the files involved.
 #[derive(Debug, Clone, Serialize)]
 pub struct CacheStatus {
     #[serde(serialize_with = "state_word")]
     pub state: CacheState,
     /// Which check decided the state, in words.
     pub reason: String,
+    /// How deeply the cache file was checked.
+    pub check: Depth,
     pub version: String,
+    /// The data dir the cache lives in, `None` when there is none.
+    pub data_dir: Option<PathBuf>,
     pub archive: ArchiveInfo,
     pub cache: CacheFileInfo,
     pub changed: Vec<Change>,
     pub other_cache_files: Vec<OtherCacheFile>,
+    /// Temporary files in the cache folder (leftovers of killed writers, or files being written).
+    pub temp_files: Vec<TempFileInfo>,
 }
 
 fn state_word<S: Serializer>(state: &CacheState, s: S) -> Result<S::Ok, S::Error> {
@@ -305,44 +368,5 @@ fn rfc3339_opt<S: Serializer>(time: &Option<SystemTime>, s: S) -> Result<S::Ok, 
     match time {
         Some(t) => s.serialize_str(&rfc3339(*t)),
         None => s.serialize_none(),
-    }
-}
-
-/// A UTC timestamp like `2026-11-24T07:30:03Z`.
-pub fn rfc3339(time: SystemTime) -> String {
-    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60
-    )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's well-known algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-/// "just now", "42 s ago", "3 min ago", "5 h ago", "2 days ago".
-pub fn age(time: SystemTime, now: SystemTime) -> String {
-    let secs = now.duration_since(time).map_or(0, |d| d.as_secs());
-    match secs {
-        0..=4 => "just now".to_string(),
-        5..=59 => format!("{secs} s ago"),
-        60..=3599 => format!("{} min ago", secs / 60),
-        3600..=86_399 => format!("{} h ago", secs / 3600),
-        _ => format!("{} days ago", secs / 86_400),
     }
 }

@@ -7,6 +7,8 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use super::problem::{BodyProblem, DecodeFailure};
+use super::validate;
 use crate::catalog::index::Sections;
 use crate::catalog::{
     Catalog, Database, DatabaseMeta, DuplicateKey, FailedDatabase, SkipReason, SkippedEntry,
@@ -17,6 +19,13 @@ pub(crate) fn config() -> impl bincode::config::Config {
     bincode::config::standard()
         .with_little_endian()
         .with_fixed_int_encoding()
+}
+
+/// A decoded catalog whose databases are still to be validated, with what validation needs.
+pub(crate) struct Unchecked {
+    pub(crate) catalog: Catalog,
+    /// Per database, in the catalog's order: the most extra fields a record was written with.
+    pub(crate) max_extra: Vec<usize>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -55,6 +64,8 @@ struct WireDatabase<'a> {
     record_starts: &'a [u8],
     #[serde(with = "serde_bytes")]
     key_slots: &'a [u8],
+    /// The most fields beyond the columns that any record has: what bounds a record's field count.
+    max_extra_fields: u32,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -103,32 +114,53 @@ impl<'a> Body<'a> {
         }
     }
 
-    /// Decodes a payload; the databases' sections become slices of `payload`.
-    pub(crate) fn decode(payload: &Bytes) -> Result<Catalog, String> {
+    /// Decodes a payload and validates every database; the sections become slices of `payload`.
+    pub(crate) fn decode(payload: &Bytes) -> Result<Catalog, BodyProblem> {
+        let unchecked = Body::decode_unchecked(payload)?;
+        for (db, &extra) in unchecked
+            .catalog
+            .databases()
+            .iter()
+            .zip(&unchecked.max_extra)
+        {
+            validate::check(db, extra).map_err(|problem| BodyProblem::Inconsistent {
+                database: db.name().to_string(),
+                problem,
+            })?;
+        }
+        Ok(unchecked.catalog)
+    }
+
+    /// Decodes a payload, checking its structure but not yet its databases' sections (`validate`): for
+    /// checking each database on its first use instead.
+    pub(crate) fn decode_unchecked(payload: &Bytes) -> Result<Unchecked, BodyProblem> {
         let (body, used): (Body<'_>, usize) =
             bincode::serde::borrow_decode_from_slice(payload, config())
-                .map_err(|e| format!("undecodable body: {e}"))?;
+                .map_err(|e| BodyProblem::Undecodable(DecodeFailure(e.into())))?;
         if used != payload.len() {
-            return Err(format!(
-                "{} trailing bytes after the body",
-                payload.len() - used
-            ));
+            return Err(BodyProblem::TrailingBytes {
+                count: payload.len() - used,
+            });
         }
         let mut databases = Vec::with_capacity(body.databases.len());
         for wire in body.databases {
-            databases.push(owned_database(payload, wire)?);
+            let extra = wire.max_extra_fields as usize;
+            databases.push((owned_database(payload, wire)?, extra));
         }
+        // In name order, as the catalog keeps them.
+        databases.sort_by(|a, b| a.0.name().cmp(b.0.name()));
+        let (databases, max_extra): (Vec<Database>, Vec<usize>) = databases.into_iter().unzip();
         let failed = body
             .failed
             .into_iter()
             .map(|f| {
                 Ok(FailedDatabase {
                     name: f.name.to_string(),
-                    source_sha256: sha(f.source_sha256)?,
+                    source_sha256: sha(f.name, f.source_sha256)?,
                     error: f.error.to_string(),
                 })
             })
-            .collect::<Result<_, String>>()?;
+            .collect::<Result<_, BodyProblem>>()?;
         let skipped = body
             .skipped
             .into_iter()
@@ -137,7 +169,20 @@ impl<'a> Body<'a> {
                 reason: s.reason,
             })
             .collect();
-        Ok(Catalog::from_parts(databases, failed, skipped))
+        let catalog = Catalog::from_parts(databases, failed, skipped);
+        // Lookups by name bisect the sorted list: a name twice would make one of them unreachable.
+        let mut names: Vec<&str> = catalog
+            .source_hashes()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        names.sort_unstable();
+        if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(BodyProblem::DuplicateName {
+                name: pair[0].to_string(),
+            });
+        }
+        Ok(Unchecked { catalog, max_extra })
     }
 }
 
@@ -174,10 +219,25 @@ fn wire_database(db: &Database) -> WireDatabase<'_> {
         field_ends: &sections.field_ends,
         record_starts: &sections.record_starts,
         key_slots: &sections.key_slots,
+        max_extra_fields: max_extra_fields(&sections.record_starts, meta.columns.len()),
     }
 }
 
-fn owned_database(payload: &Bytes, wire: WireDatabase<'_>) -> Result<Database, String> {
+/// The most fields beyond `columns` that any record has, from the record starts.
+fn max_extra_fields(record_starts: &[u8], columns: usize) -> u32 {
+    let mut starts = record_starts
+        .chunks_exact(4)
+        .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
+    let mut previous = starts.next().unwrap_or(0);
+    let mut most = 0;
+    for start in starts {
+        most = most.max(start.saturating_sub(previous));
+        previous = start;
+    }
+    u32::try_from((most as usize).saturating_sub(columns)).unwrap_or(u32::MAX)
+}
+
+fn owned_database(payload: &Bytes, wire: WireDatabase<'_>) -> Result<Database, BodyProblem> {
     let name = wire.name;
     let shape_ok = wire.field_ends.len() % 4 == 0
         && wire.record_starts.len() % 4 == 0
@@ -185,11 +245,13 @@ fn owned_database(payload: &Bytes, wire: WireDatabase<'_>) -> Result<Database, S
         && (wire.key_slots.len() / 4).is_power_of_two()
         && wire.key_slots.len() % 4 == 0;
     if !shape_ok {
-        return Err(format!("database {name}: malformed index sections"));
+        return Err(BodyProblem::MalformedSections {
+            database: name.to_string(),
+        });
     }
     let meta = DatabaseMeta {
         name: name.to_string(),
-        source_sha256: sha(wire.source_sha256)?,
+        source_sha256: sha(name, wire.source_sha256)?,
         versioned: wire.versioned,
         version: wire.version.map(str::to_string),
         version_exceptions: wire
@@ -222,14 +284,12 @@ fn owned_database(payload: &Bytes, wire: WireDatabase<'_>) -> Result<Database, S
         key_slots: payload.slice_ref(wire.key_slots),
     };
     let database = Database::from_parts(meta, sections);
-    if database.warnings().duplicate_rows as usize > database.len() {
-        return Err(format!("database {name}: inconsistent counts"));
-    }
     Ok(database)
 }
 
-fn sha(bytes: &[u8]) -> Result<[u8; 32], String> {
-    bytes
-        .try_into()
-        .map_err(|_| format!("a SHA-256 of {} bytes", bytes.len()))
+fn sha(name: &str, bytes: &[u8]) -> Result<[u8; 32], BodyProblem> {
+    bytes.try_into().map_err(|_| BodyProblem::BadSha256 {
+        database: name.to_string(),
+        bytes: bytes.len(),
+    })
 }

@@ -5,7 +5,7 @@ pub mod compare;
 pub(crate) mod csv;
 pub mod index;
 
-use std::sync::{Mutex, mpsc};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -36,6 +36,29 @@ pub struct Catalog {
     pub(crate) databases: Vec<Database>,
     pub(crate) failed: Vec<FailedDatabase>,
     pub(crate) skipped: Vec<SkippedEntry>,
+    /// For a catalog read from a cache file: each database goes through a check on its first use.
+    first_use: Option<Arc<FirstUse>>,
+}
+
+/// What a database must pass on its first use, and what is used instead when it does not.
+pub(crate) type Check = Box<dyn Fn(usize, &Database) -> Database + Send + Sync>;
+
+/// Databases as they are after their first use: checked, or replaced.
+struct FirstUse {
+    each: Vec<OnceLock<Database>>,
+    all: OnceLock<Vec<Database>>,
+    check: Check,
+}
+
+impl std::fmt::Debug for FirstUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let checked = self.each.iter().filter(|d| d.get().is_some()).count();
+        write!(
+            f,
+            "FirstUse {{ checked: {checked} of {} }}",
+            self.each.len()
+        )
+    }
 }
 
 /// Wall time of each phase of a build from the archive.
@@ -60,18 +83,55 @@ impl Catalog {
             databases,
             failed,
             skipped,
+            first_use: None,
+        }
+    }
+
+    /// Makes every database go through `check` on its first use (by `get` or `databases`), which returns
+    /// the database to use: the same one, or a replacement. Each is checked once.
+    pub(crate) fn check_on_first_use(mut self, check: Check) -> Self {
+        self.first_use = Some(Arc::new(FirstUse {
+            each: self.databases.iter().map(|_| OnceLock::new()).collect(),
+            all: OnceLock::new(),
+            check,
+        }));
+        self
+    }
+
+    fn used(&self, index: usize) -> &Database {
+        match &self.first_use {
+            Some(first) => {
+                first.each[index].get_or_init(|| (first.check)(index, &self.databases[index]))
+            }
+            None => &self.databases[index],
         }
     }
 
     pub fn databases(&self) -> &[Database] {
-        &self.databases
+        match &self.first_use {
+            Some(first) => first.all.get_or_init(|| {
+                (0..self.databases.len())
+                    .map(|i| self.used(i).clone())
+                    .collect()
+            }),
+            None => &self.databases,
+        }
+    }
+
+    /// Number of databases loaded (those that failed not counted).
+    pub fn len(&self) -> usize {
+        self.databases.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.databases.is_empty()
     }
 
     pub fn get(&self, name: &str) -> Option<&Database> {
         self.databases
             .binary_search_by(|d| d.name().cmp(name))
             .ok()
-            .map(|i| &self.databases[i])
+            .map(|i| self.used(i))
     }
 
     /// Databases left out because they could not be read.

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::Global;
 use super::render::{self, grouped};
-use crate::cache::{CacheManager, CacheState, Loaded};
+use crate::cache::{CacheManager, CacheState, Depth, Loaded};
 use crate::catalog::Catalog;
 use crate::record::RecordData;
 use crate::search::{self, Query, Scope};
@@ -18,8 +18,14 @@ use crate::timing::{self, LoadKind, SeriesOptions};
 
 const NOT_FRESH: u8 = 1;
 
-pub fn status(manager: &CacheManager, json: bool, out: &mut impl Write) -> Result<ExitCode> {
-    let status = manager.status()?;
+pub fn status(
+    manager: &CacheManager,
+    quick: bool,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<ExitCode> {
+    let depth = if quick { Depth::Quick } else { Depth::Full };
+    let status = manager.status_with(depth)?;
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(&status)?)?;
     } else {

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
-use crate::cache::{ArchiveSource, CacheManager, ManagerOptions, default_data_dir};
+use crate::cache::{ArchiveSource, CacheManager, ManagerOptions, default_data_dir_for};
 use crate::catalog::Limits;
 
 /// Inspect and manage the binary cache of an archive of CSV databases.
@@ -33,7 +33,7 @@ pub struct Global {
     #[arg(long, global = true, value_name = "PATH")]
     pub archive: Option<PathBuf>,
     /// Data directory; the cache lives in its cache/ folder [default: $BACKSTORE_DATA_DIR, else the
-    /// platform data directory].
+    /// platform data directory, with a folder of its own for each --archive].
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Log decisions on stderr (-vv for more detail).
@@ -51,8 +51,9 @@ pub struct Global {
 pub enum Command {
     /// Open the terminal inspector (the default).
     Tui,
-    /// Is the cache fresh? Reads only the cache file's header when it is. Exit 0 when fresh, 1 otherwise.
-    Status(JsonFlag),
+    /// Is the cache fresh? Checks the whole cache file (checksum, decoding, validation) unless --quick.
+    /// Exit 0 when fresh, 1 otherwise.
+    Status(StatusArgs),
     /// Load as an application does at start-up: from the cache when fresh, else build and write it.
     Load(JsonFlag),
     /// Build from the archive and write the cache, whatever state it is in.
@@ -92,6 +93,16 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Read only the cache file's header and size: cheap, but blind to damage inside the payload.
+    #[arg(long)]
+    pub quick: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct JsonFlag {
     /// Print JSON instead of text.
     #[arg(long)]
@@ -106,17 +117,19 @@ impl Global {
         }
     }
 
-    /// The manager for these options; `data_dir` overrides the resolved data dir.
+    /// The manager for these options; `data_dir` overrides the resolved data dir. Without either, each
+    /// archive gets a data dir of its own (see `default_data_dir_for`).
     pub fn manager(&self, data_dir: Option<PathBuf>) -> CacheManager {
         let source = match &self.archive {
             Some(path) => ArchiveSource::Path(path.clone()),
             None => ArchiveSource::Embedded,
         };
+        let data_dir = data_dir
+            .or_else(|| self.data_dir.clone())
+            .or_else(|| default_data_dir_for(&source));
         CacheManager::new(ManagerOptions {
             source,
-            data_dir: data_dir
-                .or_else(|| self.data_dir.clone())
-                .or_else(default_data_dir),
+            data_dir,
             limits: self.limits(),
         })
     }
@@ -161,7 +174,7 @@ pub fn execute(global: &Global, command: Command, out: &mut impl Write) -> Resul
         Command::Tui => {
             anyhow::bail!("the inspector needs a terminal; run `backstore` without a subcommand")
         }
-        Command::Status(f) => commands::status(&global.manager(None), f.json, out),
+        Command::Status(f) => commands::status(&global.manager(None), f.quick, f.json, out),
         Command::Load(f) => commands::load(&global.manager(None), f.json, out),
         Command::Rebuild(f) => commands::rebuild(&global.manager(None), f.json, out),
         Command::Invalidate(f) => commands::invalidate(&global.manager(None), f.json, out),

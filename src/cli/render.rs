@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use serde_json::{Value, json};
 
 use crate::cache::report::{age, rfc3339};
-use crate::cache::{CacheStatus, LoadReport};
+use crate::cache::{CacheStatus, Depth, LoadReport};
 use crate::catalog::Catalog;
 use crate::hex;
 use crate::record::RecordData;
@@ -23,6 +23,10 @@ pub fn status(status: &CacheStatus, out: &mut impl Write) -> io::Result<()> {
         status.reason
     )?;
     writeln!(out, "version:  {}", status.version)?;
+    match &status.data_dir {
+        Some(dir) => writeln!(out, "data dir: {}", dir.display())?,
+        None => writeln!(out, "data dir: none")?,
+    }
     writeln!(
         out,
         "archive:  {} ({}), sha256 {}",
@@ -33,7 +37,7 @@ pub fn status(status: &CacheStatus, out: &mut impl Write) -> io::Result<()> {
     let cache = &status.cache;
     match &cache.path {
         Some(path) => writeln!(out, "file:     {}", path.display())?,
-        None => writeln!(out, "file:     none (no data directory)")?,
+        None => writeln!(out, "file:     none")?,
     }
     if let Some(size) = cache.bytes {
         writeln!(out, "size:     {}", bytes(size))?;
@@ -64,15 +68,27 @@ pub fn status(status: &CacheStatus, out: &mut impl Write) -> io::Result<()> {
             bytes(other.bytes)
         )?;
     }
+    for temp in &status.temp_files {
+        let what = if temp.in_use {
+            "being written"
+        } else {
+            "left by a killed writer; the next write removes it"
+        };
+        writeln!(
+            out,
+            "temp:     {} ({}, {what})",
+            temp.path.display(),
+            bytes(temp.bytes)
+        )?;
+    }
+    if status.check == Depth::Quick {
+        writeln!(out, "check:    header and size only (--quick)")?;
+    }
     Ok(())
 }
 
 pub fn load_report(report: &LoadReport, out: &mut impl Write) -> io::Result<()> {
-    let how = match report.outcome.word() {
-        "loaded" => "loaded from the cache",
-        "built" => "built from the archive, cache written",
-        _ => "built from the archive, kept in memory only",
-    };
+    let how = report.outcome.summary();
     writeln!(
         out,
         "{how} in {}: {} databases, {} records",
@@ -88,6 +104,10 @@ pub fn load_report(report: &LoadReport, out: &mut impl Write) -> io::Result<()> 
         .map(|(p, t)| format!("{} {}", p.name(), timing::duration(*t)))
         .collect();
     writeln!(out, "phases:   {}", phases.join(" · "))?;
+    match &report.data_dir {
+        Some(dir) => writeln!(out, "data dir: {}", dir.display())?,
+        None => writeln!(out, "data dir: none")?,
+    }
     if let Some(path) = &report.cache_path {
         writeln!(out, "cache:    {}", path.display())?;
     }

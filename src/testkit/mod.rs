@@ -2,4 +2,6 @@
 //! the check functions that compare our fast paths with independent references. Behind the `testkit`
 //! feature, so applications never compile or ship it.
 
+pub mod cache_check;
+pub mod cache_edit;
 pub mod corpus;

@@ -123,8 +123,6 @@ pub enum Action {
     },
     /// A fresh cache status, or why it could not be read.
     Status(Result<CacheStatus, String>),
-    /// The cache body was checked after the file changed on disk: `Err` says why it is unusable.
-    BodyChecked(Result<(), String>),
     /// A search job finished (`None` when it was cancelled).
     SearchDone { id: u64, hits: Option<Vec<Hit>> },
     /// Verify finished: `Ok(None)` when cache and archive agree, `Ok(Some(difference))` otherwise.

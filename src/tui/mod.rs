@@ -57,19 +57,14 @@ pub fn run(manager: Arc<CacheManager>) -> anyhow::Result<()> {
     result
 }
 
-/// Logs go to `<data dir>/backstore.log`, never to the terminal being drawn on; no data dir, no logs.
+/// Logs go to `<data dir>/backstore.log`, never to the terminal being drawn on; no data dir, no logs. The
+/// folder is created 0700 and the log 0600 whatever the umask, and nothing is written into a data dir that
+/// fails the cache's trust checks.
 fn init_logging(manager: &CacheManager) {
     let Some(dir) = &manager.options().data_dir else {
         return;
     };
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    let Ok(file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("backstore.log"))
-    else {
+    let Some(file) = open_log(dir) else {
         return;
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("BACKSTORE_LOG")
@@ -79,6 +74,29 @@ fn init_logging(manager: &CacheManager) {
         .with_ansi(false)
         .with_env_filter(filter)
         .try_init();
+}
+
+fn open_log(dir: &std::path::Path) -> Option<std::fs::File> {
+    use crate::cache::trust;
+    use std::os::unix::fs::OpenOptionsExt;
+    trust::check_dir(dir).ok()?;
+    trust::create_private_dir(dir).ok()?;
+    trust::check_dir(dir).ok()?;
+    let path = dir.join("backstore.log");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
+        .open(&path)
+        .ok()?;
+    let meta = file.metadata().ok()?;
+    let ours = std::os::unix::fs::MetadataExt::uid(&meta) == trust::current_uid();
+    if !meta.is_file() || !ours {
+        return None;
+    }
+    trust::set_file_mode(&file, 0o600).ok()?;
+    Some(file)
 }
 
 fn event_loop(

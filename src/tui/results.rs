@@ -3,7 +3,7 @@
 
 use super::action::{Action, LoadKind};
 use super::app::App;
-use super::state::cache::{BodyCheck, VerifyState};
+use super::state::cache::VerifyState;
 use super::state::timing::Running;
 use crate::cache::Loaded;
 use crate::timing;
@@ -32,12 +32,6 @@ impl App {
                     self.retry_load();
                 }
             }
-            Action::BodyChecked(result) => {
-                self.cache.body = match result {
-                    Ok(()) => BodyCheck::Intact,
-                    Err(detail) => BodyCheck::Broken(detail),
-                }
-            }
             Action::SearchDone { id, hits } => {
                 if let Some(catalog) = self.catalog.clone() {
                     self.records.search_done(&catalog, id, hits);
@@ -50,9 +44,6 @@ impl App {
                     Ok(Some(difference)) => VerifyState::Differs(difference),
                     Err(e) => VerifyState::Failed(e),
                 };
-                if self.cache.verify == VerifyState::Same {
-                    self.cache.body = BodyCheck::Intact;
-                }
             }
             Action::SeriesProgress(progress, sample) => {
                 self.running = Some(Running::Series(Some(progress)));

@@ -12,7 +12,7 @@ use tracing::{debug, info, warn};
 use super::action::{Action, LoadKind};
 use super::app::Job;
 use super::state::records::SearchJob;
-use crate::cache::{CacheManager, CacheState};
+use crate::cache::CacheManager;
 use crate::catalog::compare::first_difference;
 use crate::timing::run_series;
 
@@ -67,6 +67,8 @@ fn run_job(job: Job, manager: &CacheManager, tx: &Sender<Event>) -> Action {
                 LoadKind::Warm => manager.warm_load(),
             };
             if let Ok(loaded) = &result {
+                // Databases read from a cache are validated on first use: here, not in a frame.
+                let _ = loaded.catalog.databases();
                 info!(
                     ?kind,
                     total_us = loaded.report.total.as_micros() as u64,
@@ -166,8 +168,8 @@ fn fingerprint(manager: &CacheManager) -> Vec<(PathBuf, u64, Option<SystemTime>)
     stamps
 }
 
-/// Polls about once a second: when the cache folder or archive changed, re-reads the status; when a change
-/// that was not ours leaves a fresh-looking header, checks the body too (off the UI thread, here).
+/// Polls about once a second: when the cache folder or archive changed and the change was not ours, reads
+/// the status again (off the UI thread, here).
 pub fn spawn_watcher(
     manager: Arc<CacheManager>,
     activity: Arc<Activity>,
@@ -195,22 +197,13 @@ pub fn spawn_watcher(
                     continue;
                 }
                 info!("cache files changed on disk");
-                let status = manager.status();
-                let fresh = matches!(&status, Ok(s) if s.state == CacheState::Fresh);
+                // The status checks the file's contents itself, as `backstore status` does.
+                let status = manager.status().map_err(|e| format!("{e:#}"));
                 if tx
-                    .send(Event::Action(Box::new(Action::Status(
-                        status.map_err(|e| e.to_string()),
-                    ))))
+                    .send(Event::Action(Box::new(Action::Status(status))))
                     .is_err()
                 {
                     return;
-                }
-                if fresh {
-                    let body = manager.check_cache_file().map_err(|e| match e {
-                        crate::Error::CacheUnusable { detail, .. } => detail,
-                        other => other.to_string(),
-                    });
-                    send(&tx, Action::BodyChecked(body));
                 }
             }
         });

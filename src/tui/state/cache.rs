@@ -1,15 +1,8 @@
-//! The Cache pane: the last status read, what a body check and verify found, and the verdict built from them.
+//! The Cache pane: the last status read and what verify found. The verdict is the status's own state, so the
+//! inspector and `backstore status` always say the same.
 
-use crate::cache::{CacheState, CacheStatus, LoadReport, Outcome};
-
-/// Whether the cache body was found intact after the file changed on disk.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum BodyCheck {
-    #[default]
-    Unknown,
-    Intact,
-    Broken(String),
-}
+use crate::cache::report::verdicts;
+use crate::cache::{CacheState, CacheStatus};
 
 /// The verify command's state.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -36,16 +29,17 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The cache states' words are defined with `CacheState`; only the inspector's own two are here.
     pub fn word(self) -> &'static str {
         match self {
             Verdict::Checking => "CHECKING",
-            Verdict::Fresh => "FRESH",
-            Verdict::Stale => "STALE",
-            Verdict::Missing => "MISSING",
-            Verdict::Corrupt => "CORRUPT",
-            Verdict::FormatChanged => "FORMAT CHANGED",
-            Verdict::InMemoryOnly => "IN MEMORY ONLY",
             Verdict::Error => "ERROR",
+            Verdict::Fresh => verdicts::FRESH,
+            Verdict::Stale => verdicts::STALE,
+            Verdict::Missing => verdicts::MISSING,
+            Verdict::Corrupt => verdicts::CORRUPT,
+            Verdict::FormatChanged => verdicts::FORMAT_CHANGED,
+            Verdict::InMemoryOnly => verdicts::IN_MEMORY_ONLY,
         }
     }
 }
@@ -54,7 +48,6 @@ impl Verdict {
 pub struct CachePane {
     pub status: Option<CacheStatus>,
     pub error: Option<String>,
-    pub body: BodyCheck,
     pub verify: VerifyState,
     /// Selected row among the other-version cache files.
     pub selected: usize,
@@ -65,10 +58,6 @@ impl CachePane {
     pub fn set_status(&mut self, status: Result<CacheStatus, String>) {
         match status {
             Ok(status) => {
-                // A status that is no longer fresh makes an earlier body check meaningless.
-                if status.state != CacheState::Fresh {
-                    self.body = BodyCheck::Unknown;
-                }
                 let changed_file = self
                     .status
                     .as_ref()
@@ -89,28 +78,21 @@ impl CachePane {
         }
     }
 
-    /// The verdict and the reason for it, from the status, the body check and the last load.
-    pub fn verdict(&self, report: Option<&LoadReport>) -> (Verdict, String) {
+    /// The verdict and the reason for it: the status's state, as `backstore status` prints it.
+    pub fn verdict(&self) -> (Verdict, String) {
         if let Some(error) = &self.error {
             return (Verdict::Error, error.clone());
         }
         let Some(status) = &self.status else {
             return (Verdict::Checking, "reading the cache status".into());
         };
-        if let (CacheState::Fresh, BodyCheck::Broken(detail)) = (&status.state, &self.body) {
-            return (Verdict::Corrupt, detail.clone());
-        }
-        if let Some(Outcome::InMemory { why, .. }) = report.map(|r| &r.outcome)
-            && status.state != CacheState::Fresh
-        {
-            return (Verdict::InMemoryOnly, why.clone());
-        }
         let verdict = match status.state {
             CacheState::Fresh => Verdict::Fresh,
             CacheState::Stale { .. } => Verdict::Stale,
             CacheState::Missing => Verdict::Missing,
             CacheState::Corrupt { .. } => Verdict::Corrupt,
             CacheState::FormatChanged { .. } => Verdict::FormatChanged,
+            CacheState::InMemoryOnly { .. } => Verdict::InMemoryOnly,
         };
         (verdict, status.reason.clone())
     }

@@ -29,7 +29,7 @@ fn label(name: &str, theme: &Theme) -> Span<'static> {
 
 pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     let pane = &app.cache;
-    let (verdict, reason) = pane.verdict(app.report.as_ref());
+    let (verdict, reason) = pane.verdict();
     let mut lines = vec![Line::from(vec![
         Span::styled(format!(" {} ", verdict.word()), theme.verdict(verdict)),
         Span::raw(" "),
@@ -46,7 +46,7 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     }
     if verdict == Verdict::InMemoryOnly {
         lines.push(Line::from(Span::styled(
-            "The data is loaded but no cache was written: every start parses the archive. Use a writable --data-dir.",
+            "The data is loaded but no cache is used or written: every start parses the archive.",
             theme.warning(),
         )));
     }
@@ -110,7 +110,7 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
                     ChangeKind::Removed => "-",
                     ChangeKind::Modified => "~",
                 };
-                format!("{sign}{} ({})", c.database, change_word(c.change))
+                format!("{sign}{} ({})", c.database, c.change.word())
             })
             .collect();
         lines.push(Line::from(vec![
@@ -120,9 +120,8 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     }
     if let Some(report) = &app.report {
         let how = match &report.outcome {
-            Outcome::Loaded => "loaded from the cache".to_string(),
-            Outcome::Built(reason) => format!("built from the archive ({reason})"),
-            Outcome::InMemory { .. } => "built from the archive, kept in memory".to_string(),
+            Outcome::Built(reason) => format!("{} ({reason})", report.outcome.summary()),
+            Outcome::Loaded | Outcome::InMemory { .. } => report.outcome.summary().to_string(),
         };
         lines.push(Line::from(vec![
             label("data", theme),
@@ -157,14 +156,6 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         }
     }
     lines
-}
-
-fn change_word(change: ChangeKind) -> &'static str {
-    match change {
-        ChangeKind::Added => "added",
-        ChangeKind::Removed => "removed",
-        ChangeKind::Modified => "modified",
-    }
 }
 
 fn verify_line(verify: &VerifyState, theme: &Theme) -> Line<'static> {
