@@ -1,4 +1,4 @@
-//! Writes a synthetic corpus: `gen_corpus <small|large> <OUT.tar.gz> [--rows N]`.
+//! Writes a synthetic corpus: `gen_corpus <small|large|huge> <OUT.tar.gz> [--rows N]`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use backstore::testkit::corpus::{self, CorpusSpec};
 
-const USAGE: &str = "usage: gen_corpus <small|large> <OUT.tar.gz> [--rows N]";
+const USAGE: &str = "usage: gen_corpus <small|large|huge> <OUT.tar.gz> [--rows N]";
 
 fn main() -> ExitCode {
     match run() {
@@ -26,6 +26,7 @@ fn run() -> Result<(), String> {
             let spec = match kind.as_str() {
                 "small" => CorpusSpec::small(),
                 "large" => CorpusSpec::large(),
+                "huge" => CorpusSpec::huge(),
                 other => return Err(format!("unknown corpus `{other}`")),
             };
             (spec, PathBuf::from(out))
@@ -44,22 +45,43 @@ fn run() -> Result<(), String> {
     corpus::write(&spec, &out).map_err(|e| format!("{}: {e}", out.display()))?;
     let elapsed = start.elapsed();
 
-    // Read the file back: proves it unpacks and gives the uncompressed size.
-    let gz = std::fs::read(&out).map_err(|e| e.to_string())?;
-    let mut tar = Vec::new();
-    flate2::read::GzDecoder::new(gz.as_slice())
-        .read_to_end(&mut tar)
-        .map_err(|e| e.to_string())?;
-    let entries = tar::Archive::new(tar.as_slice())
+    // Read the file back, streaming: proves it unpacks and gives the uncompressed size.
+    let file = std::fs::File::open(&out).map_err(|e| e.to_string())?;
+    let compressed = file.metadata().map_err(|e| e.to_string())?.len();
+    let mut tar = Counted {
+        inner: flate2::read::GzDecoder::new(std::io::BufReader::new(file)),
+        bytes: 0,
+    };
+    let mut entries = 0;
+    for entry in tar::Archive::new(&mut tar)
         .entries()
         .map_err(|e| e.to_string())?
-        .count();
+    {
+        std::io::copy(&mut entry.map_err(|e| e.to_string())?, &mut std::io::sink())
+            .map_err(|e| e.to_string())?;
+        entries += 1;
+    }
+    std::io::copy(&mut tar, &mut std::io::sink()).map_err(|e| e.to_string())?;
 
     println!("{}", out.display());
     println!("entries:      {entries}");
     println!("rows:         {}", spec.rows);
-    println!("uncompressed: {} bytes", tar.len());
-    println!("compressed:   {} bytes", gz.len());
+    println!("uncompressed: {} bytes", tar.bytes);
+    println!("compressed:   {compressed} bytes");
     println!("generated in: {elapsed:.2?}");
     Ok(())
+}
+
+/// Counts the bytes read through it.
+struct Counted<R> {
+    inner: R,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
 }

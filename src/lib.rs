@@ -25,6 +25,7 @@ pub mod cache;
 pub mod catalog;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod embed;
 pub mod embedded;
 pub mod error;
 pub mod hex;

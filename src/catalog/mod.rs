@@ -1,8 +1,10 @@
 //! The data model, with no disk cache involved: archive bytes -> every database's index.
 
+mod access;
 pub mod archive;
 pub mod compare;
 pub(crate) mod csv;
+mod deserialize;
 pub mod index;
 
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
@@ -12,6 +14,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 pub use archive::{Limits, SkipReason, SkippedEntry};
+pub use deserialize::DeserializeError;
 pub use index::{Database, DatabaseMeta, DuplicateKey, Record, Warnings};
 
 use crate::error::ArchiveError;

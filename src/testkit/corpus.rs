@@ -22,6 +22,9 @@ pub struct CorpusSpec {
     pub long_field_every: usize,
     /// Adds the macOS clutter real archives carry (PAX xattrs, AppleDouble, `.DS_Store`, ...).
     pub junk_entries: bool,
+    /// Non-ASCII words in the text and numeric columns, as real tables have; off for the small and large
+    /// corpora, whose bytes stay as they were so old and new figures compare.
+    pub varied: bool,
     /// Seeds every random choice: same spec, same bytes.
     pub seed: u64,
 }
@@ -37,6 +40,7 @@ impl CorpusSpec {
             max_columns: 4,
             long_field_every: 0,
             junk_entries: true,
+            varied: false,
             seed: 0x5EED_0001,
         }
     }
@@ -50,22 +54,40 @@ impl CorpusSpec {
             max_columns: 6,
             long_field_every: 50,
             junk_entries: false,
+            varied: false,
             seed: 0x5EED_0002,
+        }
+    }
+
+    /// 10,000,000 rows over 10 databases of 2-8 value columns (text, categories and numbers), long quoted
+    /// multi-line fields and non-ASCII text: ~0.7 GB of CSV, for measuring how cost grows with size.
+    pub fn huge() -> Self {
+        Self {
+            databases: 10,
+            rows: 10_000_000,
+            min_columns: 2,
+            max_columns: 8,
+            long_field_every: 50,
+            junk_entries: false,
+            varied: true,
+            seed: 0x5EED_0003,
         }
     }
 }
 
 /// Builds the gzipped tar bytes for the spec; same spec -> byte-identical output.
 pub fn generate(spec: &CorpusSpec) -> Vec<u8> {
-    build(spec).expect("writing to memory cannot fail")
+    build(spec, Vec::new()).expect("writing to memory cannot fail")
 }
 
-/// Writes `generate(spec)` to `path` (creating parent folders).
+/// Writes the same bytes as [`generate`] to `path` (creating parent folders), streaming them: only the
+/// table being written is held in memory.
 pub fn write(spec: &CorpusSpec, path: &Path) -> io::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
-    std::fs::write(path, generate(spec))
+    let file = io::BufWriter::new(std::fs::File::create(path)?);
+    build(spec, file)?.flush()
 }
 
 const TOPICS: [&str; 20] = [
@@ -97,7 +119,12 @@ enum Kind {
     Category,
     /// Pseudo-text of `lo..=hi` words.
     Text(usize, usize),
+    /// An integer or a decimal, now and then negative or empty.
+    Number,
 }
+
+/// Syllables that give the varied corpora's words non-ASCII letters: accents, CJK, Greek, emoji.
+const FOREIGN: [&str; 8] = ["é", "ü", "ñ", "ø", "東京", "ß", "Ωμ", "🌊"];
 
 const SYLLABLES: [&str; 32] = [
     "ka", "lo", "mi", "ra", "ven", "to", "su", "del", "an", "ri", "mor", "el", "ta", "no", "bel",
@@ -114,14 +141,14 @@ const CATEGORIES: usize = 12;
 /// `0081;00000000;Safari;` base64-encoded, as libarchive stores xattr values.
 const QUARANTINE: &[u8] = b"MDA4MTswMDAwMDAwMDtTYWZhcmk7";
 
-fn build(spec: &CorpusSpec) -> io::Result<Vec<u8>> {
+fn build<W: Write>(spec: &CorpusSpec, sink: W) -> io::Result<W> {
     // Junk entries draw nothing from the generator, so they never change the CSV text.
-    let mut text = Text::new(Rng(spec.seed));
+    let mut text = Text::new(Rng(spec.seed), spec.varied);
     let tables = layout(spec);
     // mtime 0 and no file name keep the gzip header reproducible; default level is 6.
     let gz = GzBuilder::new()
         .mtime(0)
-        .write(Vec::new(), Compression::default());
+        .write(sink, Compression::default());
     let mut tar = Builder::new(gz);
     if spec.junk_entries {
         tar.append_data(
@@ -148,7 +175,13 @@ fn build(spec: &CorpusSpec) -> io::Result<Vec<u8>> {
             }
         }
         csv.clear();
-        csv = write_table(&mut text, spec.long_field_every, rows, columns, csv)?;
+        let shape = Shape {
+            rows,
+            columns,
+            long_field_every: spec.long_field_every,
+            numbers: spec.varied && i % 2 == 1,
+        };
+        csv = write_table(&mut text, &shape, csv)?;
         append_file(&mut tar, &format!("databases/{name}.csv"), &csv)?;
     }
     tar.into_inner()?.finish()
@@ -176,19 +209,37 @@ fn layout(spec: &CorpusSpec) -> Vec<(usize, usize)> {
     tables
 }
 
-fn write_table(
-    text: &mut Text,
-    long_field_every: usize,
+/// What one table holds.
+struct Shape {
     rows: usize,
+    /// Value columns, besides `version` and `key`.
     columns: usize,
-    out: Vec<u8>,
-) -> io::Result<Vec<u8>> {
-    let kinds: Vec<Kind> = (0..columns).map(|j| COLUMNS[j % COLUMNS.len()].1).collect();
+    long_field_every: usize,
+    /// Every third value column holds numbers instead of what [`COLUMNS`] says.
+    numbers: bool,
+}
+
+fn write_table(text: &mut Text, shape: &Shape, out: Vec<u8>) -> io::Result<Vec<u8>> {
+    let Shape {
+        rows,
+        columns,
+        long_field_every,
+        numbers,
+    } = *shape;
+    let kinds: Vec<Kind> = (0..columns)
+        .map(|j| match COLUMNS[j % COLUMNS.len()].1 {
+            _ if numbers && j % 3 == 2 => Kind::Number,
+            kind => kind,
+        })
+        .collect();
     let mut csv = csv::Writer::from_writer(out);
     csv.write_field("version")?;
     csv.write_field("key")?;
-    for j in 0..columns {
-        let name = COLUMNS[j % COLUMNS.len()].0;
+    for (j, kind) in kinds.iter().enumerate() {
+        let name = match kind {
+            Kind::Number => ["price", "count", "weight"][j / 3 % 3],
+            _ => COLUMNS[j % COLUMNS.len()].0,
+        };
         match j / COLUMNS.len() {
             0 => csv.write_field(name)?,
             lap => csv.write_field(format!("{name}{lap}"))?,
@@ -231,13 +282,16 @@ struct Text {
 }
 
 impl Text {
-    fn new(mut rng: Rng) -> Self {
+    fn new(mut rng: Rng, varied: bool) -> Self {
         let vocab = (0..VOCABULARY)
             .map(|i| {
                 // Lengths cycle with the rank, so the common words (and sizes) do not hinge on the seed.
                 let mut word = String::new();
                 for _ in 0..1 + i % 3 {
                     word.push_str(SYLLABLES[rng.below(SYLLABLES.len())]);
+                }
+                if varied && i % 5 == 2 {
+                    word.push_str(FOREIGN[i / 5 % FOREIGN.len()]);
                 }
                 word
             })
@@ -268,9 +322,10 @@ impl Text {
 
     /// Short pseudo-text; a few values hold commas or quotes so they need RFC 4180 quoting.
     fn value(&mut self, out: &mut String, kind: Kind) {
-        let Kind::Text(lo, hi) = kind else {
-            out.push_str(&self.vocab[self.rng.below(CATEGORIES)]);
-            return;
+        let (lo, hi) = match kind {
+            Kind::Text(lo, hi) => (lo, hi),
+            Kind::Category => return out.push_str(&self.vocab[self.rng.below(CATEGORIES)]),
+            Kind::Number => return self.number(out),
         };
         match self.rng.below(32) {
             0 => {
@@ -290,14 +345,27 @@ impl Text {
         }
     }
 
+    /// `1234`, `-17`, `3.25`, or (one in 64) nothing: numbers as spreadsheets export them.
+    fn number(&mut self, out: &mut String) {
+        let n = self.rng.below(100_000);
+        let written = match self.rng.below(64) {
+            0 => Ok(()),
+            1..=4 => write!(out, "-{}", n % 1000),
+            5..=24 => write!(out, "{}.{:02}", n / 100, n % 100),
+            _ => write!(out, "{n}"),
+        };
+        written.expect("writing to a String cannot fail");
+    }
+
     /// 300-1,000 chars of prose with commas and one embedded newline.
     fn long(&mut self, out: &mut String) {
         // The lesser of two draws: mostly a few hundred chars, now and then near 1,000.
         let len = self.rng.range(300, 1000).min(self.rng.range(300, 1000));
         let mut newline = false;
-        while out.len() < len {
+        let start = out.len();
+        while out.len() - start < len {
             self.word(out);
-            if !newline && out.len() >= len / 2 {
+            if !newline && out.len() - start >= len / 2 {
                 newline = true;
                 out.push_str(".\n");
             } else if self.rng.below(8) == 0 {
@@ -306,7 +374,12 @@ impl Text {
                 out.push(' ');
             }
         }
-        out.truncate(len);
+        // Cut at a character boundary: the varied corpora's words are not all ASCII.
+        let mut end = start + len;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
     }
 }
 
@@ -443,6 +516,7 @@ mod tests {
             max_columns: 3,
             long_field_every: 7,
             junk_entries: true,
+            varied: false,
             seed: 42,
         };
         let first = generate(&spec);
@@ -453,6 +527,20 @@ mod tests {
         let long: usize = layout(&spec).iter().map(|&(rows, _)| rows / 7).sum();
         let stats = check(&unpack(&first), 1..=3);
         assert_eq!((stats.tables, stats.rows, stats.multiline), (3, 200, long));
+    }
+
+    #[test]
+    fn varied_spec_has_numbers_and_non_ascii_text() {
+        let spec = CorpusSpec {
+            rows: 3_000,
+            ..CorpusSpec::huge()
+        };
+        let tar = unpack(&generate(&spec));
+        let stats = check(&tar, 2..=8);
+        assert_eq!((stats.tables, stats.rows), (10, 3_000));
+        let text = String::from_utf8(tar).expect("the CSV is UTF-8");
+        assert!(text.contains("東京") && text.contains('é'));
+        assert!(text.contains(",price,"), "a numeric column");
     }
 
     #[test]
