@@ -2,4 +2,5 @@
 //! the check functions that compare our fast paths with independent references. Behind the `testkit`
 //! feature, so applications never compile or ship it.
 
+pub mod archive_check;
 pub mod corpus;
