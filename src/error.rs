@@ -24,6 +24,11 @@ pub enum ArchiveError {
     TrailingData { offset: u64, bytes: u64 },
     #[error("corrupt tar: {}", escape_controls(&.0.to_string()))]
     Tar(io::Error),
+    #[error(
+        "corrupt tar: entry {}'s PAX size record is unreadable or not applied, so the entries after it cannot be found",
+        escape_controls(path)
+    )]
+    UncertainSize { path: String },
     #[error("truncated tar: the stream ends without the end-of-archive marker")]
     TruncatedTar,
     #[error(

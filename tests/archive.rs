@@ -384,8 +384,15 @@ fn a_zip_file_is_not_an_archive() {
 }
 
 #[test]
-fn a_block_of_zeros_is_not_an_archive() {
-    assert_unknown_format(&[0u8; 1024], "00 00 00 00");
+fn binary_bytes_that_are_no_tar_header_are_not_an_archive() {
+    let mut bytes = vec![7u8; 600];
+    bytes[0] = 0;
+    assert_unknown_format(&bytes, "00 07 07 07");
+}
+
+#[test]
+fn a_plain_tar_of_zero_blocks_only_holds_no_entries() {
+    assert!(matches!(unpack(&[0u8; 1024]), Err(ArchiveError::NoEntries)));
 }
 
 #[test]

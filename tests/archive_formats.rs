@@ -495,3 +495,53 @@ fn the_cli_reads_a_plain_tar_and_a_multi_member_gzip_and_keeps_bad_names_off_the
     assert!(!err.contains('\x1b') && !err.contains('\r'), "{err:?}");
     assert!(err.contains("no CSV databases"), "{err}");
 }
+
+#[test]
+fn a_pax_name_the_tar_crate_cannot_parse_is_skipped_not_loaded_under_the_header_name() {
+    // PAX allows a newline in a value; the tar crate splits records at newlines and would fall back
+    // to the header's name, loading a database under a name the archive does not give it.
+    let bytes = common::targz(&[
+        Entry::PaxLocal(vec![("path".into(), b"databases/real\nname.csv".to_vec())]),
+        file("databases/decoy.csv", "key\nk\n"),
+        file("databases/nouns.csv", NOUNS),
+    ]);
+    let unpacked = unpack(&bytes).expect("readable");
+    assert_eq!(names(&unpacked), ["nouns"]);
+    assert_eq!(
+        unpacked.skipped,
+        [skipped("databases/decoy.csv", SkipReason::UnreadablePax)]
+    );
+}
+
+#[test]
+fn a_pax_size_the_tar_crate_did_not_apply_makes_the_archive_unreadable() {
+    // After an unreadable record the tar crate ignores `size`, and would look for the next header
+    // inside this entry's data.
+    let data = b"key\nk\n".repeat(200);
+    let mut builder = tar::Builder::new(Vec::new());
+    let size = data.len().to_string();
+    let records = [("comment", &b"two\nlines"[..]), ("size", size.as_bytes())];
+    builder
+        .append_pax_extensions(records.iter().map(|(k, v)| (*k, *v)))
+        .expect("tar in memory");
+    let mut header = tar::Header::new_gnu();
+    header.set_size(0);
+    header.set_mode(0o644);
+    header
+        .set_path("databases/smuggler.csv")
+        .expect("a short path");
+    header.set_cksum();
+    builder
+        .append(&header, data.as_slice())
+        .expect("tar in memory");
+    let tar = builder.into_inner().expect("tar in memory");
+    match unpack(&gzip(&tar)) {
+        Err(error @ ArchiveError::UncertainSize { .. }) => {
+            let message = error.to_string();
+            assert!(message.contains("databases/smuggler.csv"), "{message}");
+            assert!(message.contains("PAX size"), "{message}");
+        }
+        other => panic!("expected UncertainSize, got {other:?}"),
+    }
+    backstore::testkit::archive_check::check(&gzip(&tar));
+}

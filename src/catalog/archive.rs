@@ -83,9 +83,9 @@ pub fn unpack_each(
     for entry in entries {
         let mut entry = entry.map_err(|e| state.classify(e))?;
         seen_entries += 1;
-        let classify::Candidate { name, path } = match classify::classify(&mut entry) {
-            Ok(candidate) => candidate,
-            Err(skip) => {
+        let classify::Candidate { name, path } = match classify::classify(&mut entry)? {
+            classify::Verdict::Database(candidate) => candidate,
+            classify::Verdict::Skip(skip) => {
                 skipped.push(skip);
                 continue;
             }

@@ -124,7 +124,7 @@ pub fn reference(bytes: &[u8], limits: &Limits) -> Result<Expected, Broken> {
     for entry in archive.entries().map_err(tar_error)? {
         let mut entry = entry.map_err(tar_error)?;
         seen += 1;
-        let (name, path) = match judge(&mut entry) {
+        let (name, path) = match judge(&mut entry)? {
             Ok(kept) => kept,
             Err(skipped) => {
                 expected.skipped.push(skipped);
@@ -165,7 +165,8 @@ fn tar_stream<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Cow<'a, [u8]>, Bro
         return gunzip(bytes, limits).map(Cow::Owned);
     }
     let ustar = bytes.len() > 262 && &bytes[257..262] == b"ustar";
-    if ustar || header_checksum_matches(bytes) {
+    let empty_tar = bytes.len() >= 512 && bytes[..512] == [0u8; 512];
+    if ustar || empty_tar || header_checksum_matches(bytes) {
         Ok(Cow::Borrowed(bytes))
     } else {
         Err(Broken::NotAnArchive)
@@ -237,15 +238,24 @@ fn tar_error(error: io::Error) -> Broken {
     }
 }
 
-/// The rules for one entry: `Ok((database name, path))` or the skip.
-fn judge<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(String, String), SkippedEntry> {
+/// The rules for one entry: `Ok((database name, path))` or the skip; broken when a PAX `size` record
+/// is not the size the tar crate went by.
+fn judge<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+) -> Result<Result<(String, String), SkippedEntry>, Broken> {
     let flag = entry.header().as_old().linkflag[0];
     let regular = matches!(flag, b'0' | 0 | b'7');
     let mut sparse_name: Option<Vec<u8>> = None;
     let mut sparse = false;
-    if regular {
+    let mut unreadable = false;
+    let size = entry.size();
+    if !matches!(flag, b'g' | b'x') {
         if let Ok(Some(records)) = entry.pax_extensions() {
-            for record in records.flatten() {
+            for record in records {
+                let Ok(record) = record else {
+                    unreadable = true;
+                    continue;
+                };
                 let key = record.key_bytes();
                 if key.starts_with(b"GNU.sparse.") {
                     sparse = true;
@@ -253,9 +263,15 @@ fn judge<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(String, String), Ski
                 if key == b"GNU.sparse.name" && sparse_name.is_none() {
                     sparse_name = Some(record.value_bytes().to_vec());
                 }
+                if key == b"size" && record.value().ok().and_then(|v| v.parse().ok()) != Some(size)
+                {
+                    return Err(Broken::Tar("a PAX size the tar crate did not apply".into()));
+                }
             }
         }
     }
+    let sparse = sparse && regular;
+    let unreadable = unreadable && regular;
     let raw = entry.path_bytes().into_owned();
     let shown = if sparse {
         sparse_name.clone().unwrap_or_else(|| raw.clone())
@@ -263,10 +279,10 @@ fn judge<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(String, String), Ski
         raw.clone()
     };
     let skip = |reason| {
-        Err(SkippedEntry {
+        Ok(Err(SkippedEntry {
             path: escape_invalid(&shown),
             reason,
-        })
+        }))
     };
     match flag {
         b'5' => return skip(SkipReason::Directory),
@@ -276,6 +292,7 @@ fn judge<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(String, String), Ski
         _ if sparse => return skip(SkipReason::Sparse),
         _ if !regular => return skip(SkipReason::Special),
         _ if raw.last() == Some(&b'/') => return skip(SkipReason::Directory),
+        _ if unreadable => return skip(SkipReason::UnreadablePax),
         _ => {}
     }
     let Ok(path) = String::from_utf8(raw) else {
@@ -308,7 +325,7 @@ fn judge<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(String, String), Ski
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     match file.file_stem().and_then(|s| s.to_str()) {
-        Some(stem) if is_csv && !stem.is_empty() => Ok((stem.to_string(), path)),
+        Some(stem) if is_csv && !stem.is_empty() => Ok(Ok((stem.to_string(), path))),
         _ => skip(SkipReason::NotCsv),
     }
 }

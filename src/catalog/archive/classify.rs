@@ -3,15 +3,18 @@
 //! The rules, in the order they are applied (the first that matches names the skip):
 //! 1. directories (also a regular entry whose name ends in `/`), links, PAX global headers, GNU sparse
 //!    members and anything else that is not a regular file are skipped by type;
-//! 2. a name that is not UTF-8 is skipped, never made readable (two such names could become one);
-//! 3. an absolute path or one with a `..` component is unsafe; a path with no name left is nameless;
-//! 4. `._*` files, any dot-file or dot-folder, paths deeper than `<folder>/<name>.csv`, and names not
+//! 2. a file whose PAX header has a record the tar crate cannot parse is skipped (its real name may be
+//!    in it); one whose PAX `size` the tar crate could not apply makes the archive unreadable;
+//! 3. a name that is not UTF-8 is skipped, never made readable (two such names could become one);
+//! 4. an absolute path or one with a `..` component is unsafe; a path with no name left is nameless;
+//! 5. `._*` files, any dot-file or dot-folder, paths deeper than `<folder>/<name>.csv`, and names not
 //!    ending in `.csv` (any case) after a non-empty stem are skipped;
-//! 5. what is left is a database named after its stem (the walk then skips a name already taken).
+//! 6. what is left is a database named after its stem (the walk then skips a name already taken).
 
 use std::io::Read;
 
 use super::skip::{SkipReason, SkippedEntry};
+use crate::error::ArchiveError;
 
 /// An entry that holds a database: its name and its path inside the archive.
 pub(super) struct Candidate {
@@ -19,49 +22,106 @@ pub(super) struct Candidate {
     pub(super) path: String,
 }
 
-/// Decides whether an entry is a database, or why it is skipped.
-pub(super) fn classify<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Candidate, SkippedEntry> {
+/// What an entry is.
+pub(super) enum Verdict {
+    Database(Candidate),
+    Skip(SkippedEntry),
+}
+
+/// Decides whether an entry is a database, or why it is skipped. Fails only when the entry's PAX
+/// records make its size uncertain, since every later entry's position depends on it.
+pub(super) fn classify<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Verdict, ArchiveError> {
     let kind = entry.header().entry_type();
     let is_file = kind.is_file() || kind.is_contiguous();
-    // Only a file's PAX records are looked at: asking a global header for them would read its body.
-    let sparse = if is_file { pax_sparse(entry) } else { None };
+    let is_pax = kind.is_pax_global_extensions() || kind.is_pax_local_extensions();
+    // A PAX header's own records are never read: for a global one that would read its whole body.
+    let pax = if is_pax {
+        Pax::default()
+    } else {
+        pax_records(entry)?
+    };
     let raw = entry.path_bytes();
-    let shown = match &sparse {
-        Some(Some(name)) => name.as_slice(),
+    let shown = match &pax.sparse_name {
+        Some(name) if is_file => name.as_slice(),
         _ => &raw,
     };
-    let skip = |reason| SkippedEntry {
-        path: show(shown),
-        reason,
+    let skip = |reason| {
+        Ok(Verdict::Skip(SkippedEntry {
+            path: show(shown),
+            reason,
+        }))
     };
-    let by_type = if kind.is_dir() {
-        Some(SkipReason::Directory)
+    if kind.is_dir() {
+        return skip(SkipReason::Directory);
     } else if kind.is_symlink() || kind.is_hard_link() {
-        Some(SkipReason::Link)
-    } else if kind.is_pax_global_extensions() || kind.is_pax_local_extensions() {
-        Some(SkipReason::Metadata)
-    } else if kind.is_gnu_sparse() || sparse.is_some() {
-        Some(SkipReason::Sparse)
+        return skip(SkipReason::Link);
+    } else if is_pax {
+        return skip(SkipReason::Metadata);
+    } else if kind.is_gnu_sparse() || (is_file && pax.sparse) {
+        return skip(SkipReason::Sparse);
     } else if !is_file {
-        Some(SkipReason::Special)
+        return skip(SkipReason::Special);
     } else if raw.ends_with(b"/") {
-        Some(SkipReason::Directory)
-    } else {
-        None
-    };
-    if let Some(reason) = by_type {
-        return Err(skip(reason));
+        return skip(SkipReason::Directory);
+    } else if pax.unreadable {
+        return skip(SkipReason::UnreadablePax);
     }
     let Ok(path) = std::str::from_utf8(&raw) else {
-        return Err(skip(SkipReason::NotUtf8));
+        return skip(SkipReason::NotUtf8);
     };
     match database_name(path) {
-        Ok(name) => Ok(Candidate {
+        Ok(name) => Ok(Verdict::Database(Candidate {
             name: name.to_string(),
             path: path.to_string(),
-        }),
-        Err(reason) => Err(skip(reason)),
+        })),
+        Err(reason) => skip(reason),
     }
+}
+
+/// What an entry's local PAX records say, as far as the rules care.
+#[derive(Default)]
+struct Pax {
+    /// A `GNU.sparse.*` record: the entry is a GNU sparse file (formats 0.0, 0.1 and 1.0).
+    sparse: bool,
+    /// The real name 0.1 and 1.0 keep in `GNU.sparse.name` (the header's is `…/GNUSparseFile.<pid>/…`).
+    sparse_name: Option<Vec<u8>>,
+    /// A record the tar crate cannot parse (it splits records at newlines, so a value holding one
+    /// breaks): the `path` it may carry is lost, so the name the entry shows cannot be trusted.
+    unreadable: bool,
+}
+
+fn pax_records<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Pax, ArchiveError> {
+    let size = entry.size();
+    let shown = show(&entry.path_bytes());
+    let mut pax = Pax::default();
+    let Ok(Some(records)) = entry.pax_extensions() else {
+        return Ok(pax);
+    };
+    for record in records {
+        let Ok(record) = record else {
+            pax.unreadable = true;
+            continue;
+        };
+        let key = record.key_bytes();
+        if key.starts_with(b"GNU.sparse.") {
+            pax.sparse = true;
+            // The first wins, as for the `path` record the tar crate reads.
+            if key == b"GNU.sparse.name" && pax.sparse_name.is_none() {
+                pax.sparse_name = Some(record.value_bytes().to_vec());
+            }
+        }
+        // The tar crate drops a `size` record it cannot parse or that follows an unreadable one, and
+        // would then look for the next header in the wrong place.
+        if key == b"size" {
+            let declared = std::str::from_utf8(record.value_bytes())
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok());
+            if declared != Some(size) {
+                return Err(ArchiveError::UncertainSize { path: shown });
+            }
+        }
+    }
+    Ok(pax)
 }
 
 /// The database a safe, UTF-8 path of a regular file names, or why it names none.
@@ -97,24 +157,6 @@ fn database_name(path: &str) -> Result<&str, SkipReason> {
         Some(stem) if !stem.is_empty() => Ok(stem),
         _ => Err(SkipReason::NotCsv),
     }
-}
-
-/// `Some` when the entry's PAX records describe a GNU sparse file (formats 0.0, 0.1 and 1.0 all use
-/// `GNU.sparse.*` keys), with the real name that 0.1 and 1.0 keep in `GNU.sparse.name`: the header's
-/// own name is then a made-up `…/GNUSparseFile.<pid>/<name>`.
-fn pax_sparse<R: Read>(entry: &mut tar::Entry<'_, R>) -> Option<Option<Vec<u8>>> {
-    let records = entry.pax_extensions().ok()??;
-    let mut sparse = None;
-    for record in records.flatten() {
-        if record.key_bytes().starts_with(b"GNU.sparse.") {
-            let name = sparse.get_or_insert(None);
-            // The first wins, as for the `path` record the tar crate reads.
-            if name.is_none() && record.key_bytes() == b"GNU.sparse.name" {
-                *name = Some(record.value_bytes().to_vec());
-            }
-        }
-    }
-    sparse
 }
 
 /// A name for people: as it is when UTF-8, else with each invalid byte shown as `\xNN`.

@@ -22,8 +22,11 @@ pub enum SkipReason {
     Sparse,
     /// Its name is not UTF-8; two such names could otherwise become one database once made readable.
     NotUtf8,
-    /// Its path has no file name at all (empty, `.` or `/`).
+    /// Its path has no file name at all (empty or `.`).
     NoName,
+    /// Its PAX header has a record the reader cannot parse (a value holding a newline), which may be
+    /// the name it really has.
+    UnreadablePax,
 }
 
 impl SkipReason {
@@ -42,6 +45,7 @@ impl SkipReason {
             SkipReason::Sparse => "sparse file (its holes are not CSV)",
             SkipReason::NotUtf8 => "name is not valid UTF-8",
             SkipReason::NoName => "no file name",
+            SkipReason::UnreadablePax => "PAX header with a record this reader cannot parse",
         }
     }
 }

@@ -19,8 +19,9 @@ pub(super) enum Format {
     Tar,
 }
 
-/// Gzip by its magic number; a plain tar by its first header (a valid checksum, or the `ustar` magic, in
-/// which case a bad checksum is the tar's own error); anything else is named as well as it can be.
+/// Gzip by its magic number; a plain tar by its first block: a header with a valid checksum, the `ustar`
+/// magic (a bad checksum is then the tar's own error), or a zero block (an empty tar); anything else is
+/// named as well as it can be.
 pub(super) fn detect(bytes: &[u8]) -> Result<Format, ArchiveError> {
     if bytes.is_empty() {
         return Err(ArchiveError::EmptyFile);
@@ -28,7 +29,10 @@ pub(super) fn detect(bytes: &[u8]) -> Result<Format, ArchiveError> {
     if bytes.starts_with(&GZIP_MAGIC) {
         return Ok(Format::Gzip);
     }
-    if bytes.get(257..262) == Some(b"ustar") || first_header_checks_out(bytes) {
+    let zero_block = bytes
+        .get(..BLOCK)
+        .is_some_and(|b| b.iter().all(|b| *b == 0));
+    if bytes.get(257..262) == Some(b"ustar") || zero_block || first_header_checks_out(bytes) {
         return Ok(Format::Tar);
     }
     let hex: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
