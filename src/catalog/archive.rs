@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::error::ArchiveError;
 pub use skip::{SkipReason, SkippedEntry};
 use stream::{Stream, StreamState};
+
 /// Caps on decompressed bytes, so a decompression bomb is refused instead of filling memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

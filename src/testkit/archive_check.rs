@@ -4,6 +4,12 @@
 //!
 //! Where an archive is broken the two agree that it is, not on the words: which problem is met first can
 //! depend on reading order (ours streams, the reference decompresses everything first).
+//!
+//! Which truncations can be seen: a gzip stream cut anywhere but at a member boundary or inside the NUL
+//! padding after its last member (its trailer is missing); a tar stream, gzipped or not, that runs out
+//! before a zero block (the tar reader asked for more than there is). A plain tar cut after its first
+//! zero block, or a gzip cut at a member boundary after the tar's first zero block, has lost nothing
+//! and reads whole, by both.
 
 use std::borrow::Cow;
 use std::collections::HashSet;

@@ -92,34 +92,35 @@ struct Pax {
 
 fn pax_records<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Pax, ArchiveError> {
     let size = entry.size();
-    let shown = show(&entry.path_bytes());
     let mut pax = Pax::default();
-    let Ok(Some(records)) = entry.pax_extensions() else {
-        return Ok(pax);
-    };
-    for record in records {
-        let Ok(record) = record else {
-            pax.unreadable = true;
-            continue;
-        };
-        let key = record.key_bytes();
-        if key.starts_with(b"GNU.sparse.") {
-            pax.sparse = true;
-            // The first wins, as for the `path` record the tar crate reads.
-            if key == b"GNU.sparse.name" && pax.sparse_name.is_none() {
-                pax.sparse_name = Some(record.value_bytes().to_vec());
+    let mut size_applied = true;
+    if let Ok(Some(records)) = entry.pax_extensions() {
+        for record in records {
+            let Ok(record) = record else {
+                pax.unreadable = true;
+                continue;
+            };
+            let key = record.key_bytes();
+            if key.starts_with(b"GNU.sparse.") {
+                pax.sparse = true;
+                // The first wins, as for the `path` record the tar crate reads.
+                if key == b"GNU.sparse.name" && pax.sparse_name.is_none() {
+                    pax.sparse_name = Some(record.value_bytes().to_vec());
+                }
+            }
+            // The tar crate drops a `size` record it cannot parse or that follows an unreadable one,
+            // and would then look for the next header in the wrong place.
+            if key == b"size" {
+                let declared = std::str::from_utf8(record.value_bytes())
+                    .ok()
+                    .and_then(|v| v.parse::<u64>().ok());
+                size_applied &= declared == Some(size);
             }
         }
-        // The tar crate drops a `size` record it cannot parse or that follows an unreadable one, and
-        // would then look for the next header in the wrong place.
-        if key == b"size" {
-            let declared = std::str::from_utf8(record.value_bytes())
-                .ok()
-                .and_then(|v| v.parse::<u64>().ok());
-            if declared != Some(size) {
-                return Err(ArchiveError::UncertainSize { path: shown });
-            }
-        }
+    }
+    if !size_applied {
+        let path = show(&entry.path_bytes());
+        return Err(ArchiveError::UncertainSize { path });
     }
     Ok(pax)
 }
