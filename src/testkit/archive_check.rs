@@ -54,9 +54,42 @@ pub enum Broken {
     NoDatabases,
 }
 
-/// [`check_with`] under [`LIMITS`].
+/// [`check_with`] under [`LIMITS`], on the bytes as they are and, since a mutation rarely keeps a tar
+/// header's checksum or a gzip member's CRC right, on the same bytes with a valid checksum in every
+/// 512-byte block, as a plain tar and gzipped in two members.
 pub fn check(bytes: &[u8]) {
     check_with(bytes, &LIMITS);
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return;
+    }
+    let tar = with_checksums(bytes);
+    check_with(&tar, &LIMITS);
+    let cut = tar.len() / 2;
+    let mut members = gzip(&tar[..cut]);
+    members.extend_from_slice(&gzip(&tar[cut..]));
+    check_with(&members, &LIMITS);
+}
+
+/// Every whole 512-byte block that is not all zeros gets the checksum a tar header of those bytes
+/// would have (data blocks too: both readers see the same bytes either way).
+fn with_checksums(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    for block in out.chunks_exact_mut(512) {
+        if block.iter().all(|b| *b == 0) {
+            continue;
+        }
+        block[148..156].fill(b' ');
+        let sum: u32 = block.iter().map(|b| *b as u32).sum();
+        block[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    }
+    out
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).expect("gzip to memory");
+    encoder.finish().expect("gzip to memory")
 }
 
 /// Runs our reader and the reference on `bytes`; panics unless both keep the same databases (name, path
