@@ -1,24 +1,40 @@
 //! The library's typed errors. Only an unreadable archive stops a load; cache trouble never does.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io;
 use std::path::PathBuf;
 
-/// Why an archive could not be read. Every message names what is wrong, not just that something is.
+/// Why an archive could not be read. Every message names what is wrong, not just that something is, and
+/// is one line: text that comes from the archive (entry names, the tar crate's own messages) is shown
+/// with its control characters escaped, so a crafted name can neither drive the terminal nor forge a line.
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
-    #[error("cannot read the file: {0}")]
+    #[error("cannot read the file: {}", escape_controls(&.0.to_string()))]
     Unreadable(io::Error),
     #[error("empty file (0 bytes)")]
     EmptyFile,
-    #[error("not a gzip file (it starts with {0})")]
-    NotGzip(String),
-    #[error("corrupt or truncated gzip stream: {0}")]
+    #[error("neither a gzip nor a tar file (it starts with {0})")]
+    UnknownFormat(String),
+    #[error("corrupt or truncated gzip stream: {}", escape_controls(&.0.to_string()))]
     Gzip(io::Error),
-    #[error("corrupt tar: {0}")]
+    #[error(
+        "{bytes} bytes after the gzip stream's last member (from byte {offset}) are not gzip data"
+    )]
+    TrailingData { offset: u64, bytes: u64 },
+    #[error("corrupt tar: {}", escape_controls(&.0.to_string()))]
     Tar(io::Error),
+    #[error(
+        "corrupt tar: entry {}'s PAX size record is unreadable or not applied, so the entries after it cannot be found",
+        escape_controls(path)
+    )]
+    UncertainSize { path: String },
     #[error("truncated tar: the stream ends without the end-of-archive marker")]
     TruncatedTar,
-    #[error("entry {path} is {size} bytes, over the per-entry limit of {limit} bytes")]
+    #[error(
+        "entry {} is {size} bytes, over the per-entry limit of {limit} bytes",
+        escape_controls(path)
+    )]
     EntryTooLarge { path: String, size: u64, limit: u64 },
     #[error(
         "more than {limit} bytes once decompressed (a decompression bomb?); raise the limit if the archive is genuine"
@@ -26,8 +42,45 @@ pub enum ArchiveError {
     TotalTooLarge { limit: u64 },
     #[error("empty archive: it holds no entries")]
     NoEntries,
-    #[error("no CSV databases in the archive ({skipped} entries skipped: {examples})")]
+    #[error(
+        "no CSV databases in the archive ({skipped} entries skipped: {})",
+        escape_controls(examples)
+    )]
     NoDatabases { skipped: usize, examples: String },
+}
+
+/// `text` with every character that could break a one-line message or move the cursor written as an
+/// escape: C0 and C1 controls and DEL (`\n`, `\r`, `\t`, `\x1b`, `\u{85}`), the Unicode line and
+/// paragraph separators, and the bidirectional controls that reorder what a terminal shows.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) && (c as u32) < 0x80 => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// The library's error type.

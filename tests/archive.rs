@@ -359,33 +359,40 @@ fn the_default_limits_accept_a_realistic_archive() {
     );
 }
 
-fn assert_not_gzip(bytes: &[u8], guess: &str) {
+fn assert_unknown_format(bytes: &[u8], guess: &str) {
     match unpack(bytes) {
-        Err(error @ ArchiveError::NotGzip(_)) => {
+        Err(error @ ArchiveError::UnknownFormat(_)) => {
             let message = error.to_string();
-            assert!(message.contains("not a gzip file"), "{message}");
+            assert!(
+                message.contains("neither a gzip nor a tar file"),
+                "{message}"
+            );
             assert!(message.contains(guess), "{message} should say {guess}");
         }
-        other => panic!("expected NotGzip, got {other:?}"),
+        other => panic!("expected UnknownFormat, got {other:?}"),
     }
 }
 
 #[test]
-fn plain_text_is_not_gzip() {
-    assert_not_gzip(b"version,key\nv1,k\n", "plain text");
+fn plain_text_is_not_an_archive() {
+    assert_unknown_format(b"version,key\nv1,k\n", "plain text");
 }
 
 #[test]
-fn a_zip_file_is_not_gzip() {
-    assert_not_gzip(b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "zip");
+fn a_zip_file_is_not_an_archive() {
+    assert_unknown_format(b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "zip");
 }
 
 #[test]
-fn an_uncompressed_tar_is_not_gzip() {
-    assert_not_gzip(
-        &tar_bytes(&[file("databases/nouns.csv", NOUNS)]),
-        "uncompressed tar",
-    );
+fn binary_bytes_that_are_no_tar_header_are_not_an_archive() {
+    let mut bytes = vec![7u8; 600];
+    bytes[0] = 0;
+    assert_unknown_format(&bytes, "00 07 07 07");
+}
+
+#[test]
+fn a_plain_tar_of_zero_blocks_only_holds_no_entries() {
+    assert!(matches!(unpack(&[0u8; 1024]), Err(ArchiveError::NoEntries)));
 }
 
 #[test]
@@ -561,7 +568,7 @@ fn the_cli_names_a_bad_archive_in_one_line_and_exits_2() {
         (
             "text.tar.gz",
             b"just some text\n".to_vec(),
-            "not a gzip file",
+            "neither a gzip nor a tar file",
         ),
         ("zip.tar.gz", b"PK\x03\x04rest".to_vec(), "zip"),
         ("empty.tar.gz", Vec::new(), "empty file"),

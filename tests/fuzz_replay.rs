@@ -8,7 +8,10 @@ use std::path::Path;
 type Check = fn(&[u8]);
 
 /// The check function of each fuzz target, by target name.
-const CHECKS: &[(&str, Check)] = &[("cache_file", backstore::testkit::cache_check::check)];
+const CHECKS: &[(&str, Check)] = &[
+    ("archive", backstore::testkit::archive_check::check),
+    ("cache_file", backstore::testkit::cache_check::check),
+];
 
 fn checker(target: &str) -> Option<Check> {
     CHECKS

@@ -1,17 +1,21 @@
-//! Reads a tar.gz held in memory into its CSV entries: skips junk, refuses unsafe paths, enforces limits.
+//! Reads an archive held in memory (a tar.gz of one or more gzip members, or a plain tar) into its CSV
+//! entries: skips junk, refuses unsafe paths, enforces limits.
 //!
 //! Nothing is extracted to disk and no link is followed; an entry is either a database's bytes or a line in
 //! the list of skipped entries. A stream that ends early is an error, never a partial success.
 
-use std::cell::Cell;
-use std::io::{self, Read};
-use std::path::{Component, Path};
+mod classify;
+mod skip;
+mod stream;
 
-use flate2::read::GzDecoder;
-use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::io::Read;
+
 use sha2::{Digest, Sha256};
 
 use crate::error::ArchiveError;
+pub use skip::{SkipReason, SkippedEntry};
+use stream::{Stream, StreamState};
 
 /// Caps on decompressed bytes, so a decompression bomb is refused instead of filling memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,46 +46,6 @@ pub struct CsvEntry {
     pub bytes: Vec<u8>,
 }
 
-/// Why an entry was not taken as a database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SkipReason {
-    AppleDouble,
-    Hidden,
-    NotCsv,
-    Directory,
-    Link,
-    Special,
-    Metadata,
-    UnsafePath,
-    Nested,
-    DuplicateName,
-}
-
-impl SkipReason {
-    pub fn describe(self) -> &'static str {
-        match self {
-            SkipReason::AppleDouble => "macOS AppleDouble file",
-            SkipReason::Hidden => "hidden file",
-            SkipReason::NotCsv => "not a .csv file",
-            SkipReason::Directory => "directory",
-            SkipReason::Link => "link (never followed)",
-            SkipReason::Special => "not a regular file",
-            SkipReason::Metadata => "archive metadata header",
-            SkipReason::UnsafePath => "absolute path or '..' (ignored for safety)",
-            SkipReason::Nested => "nested deeper than <folder>/<name>.csv",
-            SkipReason::DuplicateName => "a database of the same name came earlier",
-        }
-    }
-}
-
-/// An entry that was not taken as a database, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SkippedEntry {
-    pub path: String,
-    pub reason: SkipReason,
-}
-
 /// What an archive holds: its databases in archive order, and everything else it carried.
 #[derive(Debug, Default)]
 pub struct Unpacked {
@@ -108,32 +72,22 @@ pub fn unpack_each(
     limits: &Limits,
     mut on_entry: impl FnMut(CsvEntry),
 ) -> Result<Vec<SkippedEntry>, ArchiveError> {
-    check_gzip_magic(bytes)?;
-    let stream = StreamState::default();
-    let counted = Counted {
-        inner: GzDecoder::new(bytes),
-        read: 0,
-        limit: limits.max_total_bytes,
-        state: &stream,
-    };
-    let mut archive = tar::Archive::new(counted);
+    let format = stream::detect(bytes)?;
+    let state = StreamState::default();
+    let stream = Stream::new(bytes, format, limits.max_total_bytes, &state);
+    let mut archive = tar::Archive::new(stream);
     let mut skipped = Vec::new();
-    let mut names: Vec<String> = Vec::new();
+    let mut names = HashSet::new();
     let mut seen_entries = 0usize;
-    let mut end_of_last_entry = 0u64;
 
-    let entries = archive.entries().map_err(|e| stream.classify(e))?;
+    let entries = archive.entries().map_err(|e| state.classify(e))?;
     for entry in entries {
-        let mut entry = entry.map_err(|e| stream.classify(e))?;
+        let mut entry = entry.map_err(|e| state.classify(e))?;
         seen_entries += 1;
-        let size = entry.size();
-        end_of_last_entry = entry.raw_file_position() + size.div_ceil(512) * 512;
-        let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-
-        let name = match classify_entry(&entry, &path) {
-            Ok(name) => name,
-            Err(reason) => {
-                skipped.push(SkippedEntry { path, reason });
+        let classify::Candidate { name, path } = match classify::classify(&mut entry)? {
+            classify::Verdict::Database(candidate) => candidate,
+            classify::Verdict::Skip(skip) => {
+                skipped.push(skip);
                 continue;
             }
         };
@@ -142,6 +96,7 @@ pub fn unpack_each(
             skipped.push(SkippedEntry { path, reason });
             continue;
         }
+        let size = entry.size();
         if size > limits.max_entry_bytes {
             let limit = limits.max_entry_bytes;
             return Err(ArchiveError::EntryTooLarge { path, size, limit });
@@ -149,11 +104,11 @@ pub fn unpack_each(
         let mut data = Vec::with_capacity(size as usize);
         entry
             .read_to_end(&mut data)
-            .map_err(|e| stream.classify(e))?;
+            .map_err(|e| state.classify(e))?;
         if data.len() as u64 != size {
             return Err(ArchiveError::TruncatedTar);
         }
-        names.push(name.clone());
+        names.insert(name.clone());
         on_entry(CsvEntry {
             name,
             path,
@@ -165,12 +120,11 @@ pub fn unpack_each(
     if seen_entries == 0 {
         return Err(ArchiveError::NoEntries);
     }
-    // The tar crate stops quietly at end of input; only a zero block after the last entry proves the end.
-    if rest.read < end_of_last_entry + 512 {
+    // The tar crate stops quietly when the stream runs out at a header; only a zero block proves the end.
+    if state.ran_out() {
         return Err(ArchiveError::TruncatedTar);
     }
-    // Read to the end of the gzip stream so its length and CRC trailer are checked too.
-    io::copy(&mut rest, &mut io::sink()).map_err(|e| stream.classify(e))?;
+    rest.finish()?;
 
     if names.is_empty() {
         return Err(no_databases(&skipped));
@@ -188,125 +142,5 @@ fn no_databases(skipped: &[SkippedEntry]) -> ArchiveError {
     ArchiveError::NoDatabases {
         skipped: skipped.len(),
         examples,
-    }
-}
-
-/// Decides whether an entry is a database, returning its name, or why it is skipped.
-fn classify_entry<R: Read>(entry: &tar::Entry<R>, path: &str) -> Result<String, SkipReason> {
-    let kind = entry.header().entry_type();
-    if kind.is_dir() {
-        return Err(SkipReason::Directory);
-    }
-    if kind.is_symlink() || kind.is_hard_link() {
-        return Err(SkipReason::Link);
-    }
-    if kind.is_pax_global_extensions() || kind.is_pax_local_extensions() {
-        return Err(SkipReason::Metadata);
-    }
-    if !(kind.is_file() || kind.is_contiguous()) {
-        return Err(SkipReason::Special);
-    }
-    let mut parts = Vec::new();
-    for component in Path::new(path).components() {
-        match component {
-            Component::Normal(part) => parts.push(part.to_string_lossy()),
-            Component::CurDir => {}
-            Component::ParentDir | Component::RootDir | Component::Prefix(_) => {
-                return Err(SkipReason::UnsafePath);
-            }
-        }
-    }
-    let Some(file_name) = parts.last() else {
-        return Err(SkipReason::UnsafePath);
-    };
-    if file_name.starts_with("._") {
-        return Err(SkipReason::AppleDouble);
-    }
-    if file_name.starts_with('.') || parts.iter().any(|p| p.starts_with('.')) {
-        return Err(SkipReason::Hidden);
-    }
-    if parts.len() > 2 {
-        return Err(SkipReason::Nested);
-    }
-    let stem = file_name.len().checked_sub(4).and_then(|cut| {
-        let (stem, ext) = file_name.split_at_checked(cut)?;
-        ext.eq_ignore_ascii_case(".csv").then_some(stem)
-    });
-    match stem {
-        Some(stem) if !stem.is_empty() => Ok(stem.to_string()),
-        _ => Err(SkipReason::NotCsv),
-    }
-}
-
-fn check_gzip_magic(bytes: &[u8]) -> Result<(), ArchiveError> {
-    if bytes.is_empty() {
-        return Err(ArchiveError::EmptyFile);
-    }
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        return Ok(());
-    }
-    let hex: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    let guess = match bytes {
-        [b'P', b'K', ..] => " (a zip archive)",
-        [b'B', b'Z', b'h', ..] => " (a bzip2 stream)",
-        [0xfd, b'7', b'z', b'X', ..] => " (an xz stream)",
-        [0x28, 0xb5, 0x2f, 0xfd, ..] => " (a zstd stream)",
-        _ if bytes.get(257..262) == Some(b"ustar") => " (an uncompressed tar)",
-        _ if bytes
-            .iter()
-            .take(64)
-            .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()) =>
-        {
-            " (plain text)"
-        }
-        _ => "",
-    };
-    Err(ArchiveError::NotGzip(format!("{}{guess}", hex.join(" "))))
-}
-
-/// Tells gzip failures, tar failures and the size limit apart, since the tar crate sees them all as io errors.
-#[derive(Default)]
-struct StreamState {
-    gzip_failed: Cell<bool>,
-    over_limit: Cell<Option<u64>>,
-}
-
-impl StreamState {
-    fn classify(&self, error: io::Error) -> ArchiveError {
-        if let Some(limit) = self.over_limit.get() {
-            ArchiveError::TotalTooLarge { limit }
-        } else if self.gzip_failed.get() {
-            ArchiveError::Gzip(error)
-        } else if error.kind() == io::ErrorKind::UnexpectedEof {
-            ArchiveError::TruncatedTar
-        } else {
-            ArchiveError::Tar(error)
-        }
-    }
-}
-
-/// The decompressed stream, counted against the total limit.
-struct Counted<'a, R> {
-    inner: R,
-    read: u64,
-    limit: u64,
-    state: &'a StreamState,
-}
-
-impl<R: Read> Read for Counted<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = match self.inner.read(buf) {
-            Ok(n) => n,
-            Err(e) => {
-                self.state.gzip_failed.set(true);
-                return Err(e);
-            }
-        };
-        self.read += n as u64;
-        if self.read > self.limit {
-            self.state.over_limit.set(Some(self.limit));
-            return Err(io::Error::other("decompressed size limit reached"));
-        }
-        Ok(n)
     }
 }

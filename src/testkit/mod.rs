@@ -2,6 +2,7 @@
 //! the check functions that compare our fast paths with independent references. Behind the `testkit`
 //! feature, so applications never compile or ship it.
 
+pub mod archive_check;
 pub mod cache_check;
 pub mod cache_edit;
 pub mod corpus;

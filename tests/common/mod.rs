@@ -25,8 +25,12 @@ pub enum Entry {
     /// A hard link to `target`.
     HardLink(String, String),
     /// A regular file whose name bytes are written straight into the header, bypassing the tar crate's
-    /// path checks (for `../` and absolute paths).
-    RawName(String, Vec<u8>),
+    /// path checks (for `../`, absolute paths, bytes that are not UTF-8).
+    RawName(Vec<u8>, Vec<u8>),
+    /// A regular file named by a GNU long-name entry in front of its header (any bytes, any length).
+    GnuLongName(Vec<u8>, Vec<u8>),
+    /// A FIFO.
+    Fifo(String),
     /// A PAX local extended header (applies to the next entry).
     PaxLocal(Vec<(String, Vec<u8>)>),
     /// A PAX global extended header.
@@ -73,11 +77,25 @@ fn append(builder: &mut tar::Builder<Vec<u8>>, entry: &Entry) -> io::Result<()> 
         }
         Entry::RawName(name, bytes) => {
             let mut header = regular(bytes.len());
-            let raw = name.as_bytes();
-            assert!(raw.len() < 100, "raw names must fit the old header");
-            header.as_old_mut().name[..raw.len()].copy_from_slice(raw);
+            assert!(name.len() <= 100, "raw names must fit the old header");
+            header.as_old_mut().name[..name.len()].copy_from_slice(name);
             header.set_cksum();
             builder.append(&header, bytes.as_slice())
+        }
+        Entry::GnuLongName(name, bytes) => {
+            append_gnu_long_name(builder, name)?;
+            let mut header = regular(bytes.len());
+            let shown = &name[..name.len().min(99)];
+            header.as_old_mut().name[..shown.len()].copy_from_slice(shown);
+            header.set_cksum();
+            builder.append(&header, bytes.as_slice())
+        }
+        Entry::Fifo(path) => {
+            let mut header = Header::new_gnu();
+            header.set_entry_type(EntryType::Fifo);
+            header.set_mode(0o644);
+            header.set_size(0);
+            builder.append_data(&mut header, path, io::empty())
         }
         Entry::PaxLocal(pairs) => {
             builder.append_pax_extensions(pairs.iter().map(|(k, v)| (k.as_str(), v.as_slice())))
@@ -93,6 +111,19 @@ fn append(builder: &mut tar::Builder<Vec<u8>>, entry: &Entry) -> io::Result<()> 
             builder.append(&header, body.as_slice())
         }
     }
+}
+
+/// The `././@LongLink` entry that names the next one: the name's bytes and a NUL.
+pub fn append_gnu_long_name(builder: &mut tar::Builder<Vec<u8>>, name: &[u8]) -> io::Result<()> {
+    let mut header = Header::new_gnu();
+    header.set_entry_type(EntryType::GNULongName);
+    header.set_mode(0o644);
+    header.set_size(name.len() as u64 + 1);
+    header.as_old_mut().name[..13].copy_from_slice(b"././@LongLink");
+    header.set_cksum();
+    let mut data = name.to_vec();
+    data.push(0);
+    builder.append(&header, data.as_slice())
 }
 
 fn regular(size: usize) -> Header {
@@ -124,6 +155,18 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
     encoder.write_all(bytes).expect("gzip to memory");
     encoder.finish().expect("gzip to memory")
+}
+
+/// Gzips each piece of `bytes` between the cuts as a member of its own, back to back (what
+/// `cat a.gz b.gz` makes).
+pub fn gzip_members(bytes: &[u8], cuts: &[usize]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for &cut in cuts.iter().chain(std::iter::once(&bytes.len())) {
+        out.extend_from_slice(&gzip(&bytes[start..cut]));
+        start = cut;
+    }
+    out
 }
 
 /// A `.tar.gz` of these entries.
