@@ -6,6 +6,7 @@ pub mod compare;
 pub(crate) mod csv;
 mod deserialize;
 pub mod index;
+pub mod pack;
 
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
