@@ -9,7 +9,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 pub const MAGIC: &[u8; 8] = b"BACKSTOR";
 /// Bump whenever the header or body layout changes; older files then read as "format changed".
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 pub const HEADER_LEN: usize = 80;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

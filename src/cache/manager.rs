@@ -340,9 +340,10 @@ impl CacheManager {
         let size = bytes.len() as u64;
         // A path archive is hashed again from the very bytes parsed, on a spare core.
         let embedded = matches!(self.options.source, ArchiveSource::Embedded);
-        let built = catalog::build_from(bytes, &self.options.limits, !embedded)
+        let known = embedded.then_some(crate::embedded::SHA256);
+        let built = catalog::build_from(bytes, &self.options.limits, known)
             .map_err(|error| self.archive_error(error))?;
-        let sha256 = built.archive_sha256.unwrap_or(crate::embedded::SHA256);
+        let sha256 = built.archive_sha256;
         let archive = ArchiveId {
             sha256,
             bytes: size,

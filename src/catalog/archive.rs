@@ -11,26 +11,8 @@ use flate2::read::GzDecoder;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use crate::catalog::limits::Limits;
 use crate::error::ArchiveError;
-
-/// Caps on decompressed bytes, so a decompression bomb is refused instead of filling memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Largest single entry, as declared in its tar header.
-    pub max_entry_bytes: u64,
-    /// Largest total decompressed stream, skipped entries included.
-    pub max_total_bytes: u64,
-}
-
-impl Default for Limits {
-    /// Generous for real corpora (a 1,000,000-row corpus is ~73 MB), small enough to refuse a bomb quickly.
-    fn default() -> Self {
-        Limits {
-            max_entry_bytes: 512 << 20,
-            max_total_bytes: 1 << 30,
-        }
-    }
-}
 
 /// One CSV database found in the archive, with its bytes.
 #[derive(Debug)]
@@ -110,10 +92,11 @@ pub fn unpack_each(
 ) -> Result<Vec<SkippedEntry>, ArchiveError> {
     check_gzip_magic(bytes)?;
     let stream = StreamState::default();
+    let max_entry_bytes = limits.entry_cap(bytes.len() as u64);
     let counted = Counted {
         inner: GzDecoder::new(bytes),
         read: 0,
-        limit: limits.max_total_bytes,
+        limit: limits.total_cap(bytes.len() as u64),
         state: &stream,
     };
     let mut archive = tar::Archive::new(counted);
@@ -142,8 +125,8 @@ pub fn unpack_each(
             skipped.push(SkippedEntry { path, reason });
             continue;
         }
-        if size > limits.max_entry_bytes {
-            let limit = limits.max_entry_bytes;
+        if size > max_entry_bytes {
+            let limit = max_entry_bytes;
             return Err(ArchiveError::EntryTooLarge { path, size, limit });
         }
         let mut data = Vec::with_capacity(size as usize);

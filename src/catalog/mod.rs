@@ -4,30 +4,42 @@ pub mod archive;
 pub mod compare;
 pub(crate) mod csv;
 pub mod index;
+pub mod limits;
 
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde::Serialize;
 
-pub use archive::{Limits, SkipReason, SkippedEntry};
+pub use archive::{SkipReason, SkippedEntry};
 pub use index::{Database, DatabaseMeta, DuplicateKey, Record, Warnings};
+pub use limits::{IndexLimit, Limits};
 
-use crate::error::ArchiveError;
+use crate::error::{ArchiveError, CsvError, CsvProblem, DatabaseError};
 use archive::CsvEntry;
 use index::Sections;
+use limits::Budget;
 
 /// The version used for the cache file name when no database carries one.
 pub const DEFAULT_VERSION: &str = "v0.1.0";
 
-/// A database that could not be loaded (invalid UTF-8), kept so it can be reported.
+/// A database that could not be loaded (invalid UTF-8, or a bug while parsing it), kept so it can be
+/// reported; the archive's other databases load.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FailedDatabase {
     pub name: String,
     #[serde(serialize_with = "crate::hex::serialize")]
     pub source_sha256: [u8; 32],
-    pub error: String,
+    /// Why; serialized as its one-line message.
+    #[serde(serialize_with = "as_message")]
+    pub error: DatabaseError,
+}
+
+fn as_message<S: serde::Serializer>(error: &DatabaseError, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(error)
 }
 
 /// Every database of one archive, sorted by name.
@@ -114,7 +126,7 @@ impl Catalog {
 
 /// Reads an archive and indexes every database in it, on all cores.
 pub fn build(bytes: &[u8], limits: &Limits) -> Result<(Catalog, BuildTimings), ArchiveError> {
-    let built = build_from(bytes, limits, false)?;
+    let built = build_inner(bytes, limits, Hashing::Skip)?;
     Ok((built.catalog, built.timings))
 }
 
@@ -122,34 +134,77 @@ pub fn build(bytes: &[u8], limits: &Limits) -> Result<(Catalog, BuildTimings), A
 pub struct Built {
     pub catalog: Catalog,
     pub timings: BuildTimings,
-    /// The archive's SHA-256, when it was asked for.
-    pub archive_sha256: Option<[u8; 32]>,
+    /// The archive's SHA-256: the one the caller knew, or computed from the very bytes parsed.
+    pub archive_sha256: [u8; 32],
 }
 
-/// Builds on all cores: while this thread decompresses, the others parse the entries it has finished,
-/// and it joins them once the stream is done. A spare core first hashes the whole archive when asked
-/// (it would wait for the first entry anyway), and this thread lets go of `bytes` as soon as the stream
-/// is read, so a large archive is not held while the last databases are parsed.
-pub fn build_from<B>(bytes: B, limits: &Limits, hash_archive: bool) -> Result<Built, ArchiveError>
+/// Whether a build hashes the whole archive too.
+#[derive(Clone, Copy)]
+enum Hashing {
+    Skip,
+    Known([u8; 32]),
+    Compute,
+}
+
+/// Builds on all cores, and gives the archive's SHA-256: `known_sha256` when the caller already has the
+/// hash of these bytes (the embedded archive's is computed at compile time), else computed from them.
+///
+/// While this thread decompresses, the others parse the entries it has finished, and it joins them once
+/// the stream is done. A spare core first hashes the whole archive (it would wait for the first entry
+/// anyway), and this thread lets go of `bytes` as soon as the stream is read, so a large archive is not
+/// held while the last databases are parsed.
+pub fn build_from<B>(
+    bytes: B,
+    limits: &Limits,
+    known_sha256: Option<[u8; 32]>,
+) -> Result<Built, ArchiveError>
+where
+    B: AsRef<[u8]> + Clone + Send,
+{
+    let hashing = known_sha256.map_or(Hashing::Compute, Hashing::Known);
+    let built = build_inner(bytes, limits, hashing)?;
+    let archive_sha256 = built
+        .archive_sha256
+        .ok_or_else(|| ArchiveError::BuildFailed("the archive was not hashed".into()))?;
+    Ok(Built {
+        catalog: built.catalog,
+        timings: built.timings,
+        archive_sha256,
+    })
+}
+
+struct Inner {
+    catalog: Catalog,
+    timings: BuildTimings,
+    archive_sha256: Option<[u8; 32]>,
+}
+
+fn build_inner<B>(bytes: B, limits: &Limits, hashing: Hashing) -> Result<Inner, ArchiveError>
 where
     B: AsRef<[u8]> + Clone + Send,
 {
     let start = Instant::now();
+    if let Hashing::Known(sha) = hashing {
+        debug_assert_eq!(
+            archive::sha256(bytes.as_ref()),
+            sha,
+            "a known hash is of these bytes"
+        );
+    }
     let (sender, receiver) = mpsc::channel::<CsvEntry>();
     let receiver = Mutex::new(receiver);
+    let budget = Budget::new(limits);
     let helpers = std::thread::available_parallelism().map_or(1, usize::from) - 1;
-    let mut archive_hash = None;
-    let mut hash_cpu = Duration::ZERO;
-    let to_hash = hash_archive.then(|| bytes.clone());
-    let (unpacked, mut results, decompress_cpu, hashed) = std::thread::scope(|scope| {
+    let to_hash = matches!(hashing, Hashing::Compute).then(|| bytes.clone());
+    let (unpacked, mut results, decompress_cpu, hashed, lost) = std::thread::scope(|scope| {
         let mut to_hash = to_hash;
         let workers: Vec<_> = (0..helpers)
             .map(|_| {
                 let mine = to_hash.take();
-                let receiver = &receiver;
+                let (receiver, budget) = (&receiver, &budget);
                 scope.spawn(move || {
                     let hashed = mine.map(|b| timed_sha256(b.as_ref()));
-                    (work_through(receiver), hashed)
+                    (work_through(receiver, budget), hashed)
                 })
             })
             .collect();
@@ -163,26 +218,41 @@ where
         let decompress_cpu = t.elapsed();
         drop(bytes);
         drop(sender);
-        let mut results = work_through(&receiver);
+        let mut results = work_through(&receiver, &budget);
+        // A helper that died outside one entry's work took entries (or the hash) with it: never a partial
+        // build reported as whole.
+        let mut lost = None;
         for worker in workers {
-            if let Ok((done, worker_hash)) = worker.join() {
-                results.extend(done);
-                hashed = hashed.or(worker_hash);
+            match worker.join() {
+                Ok((done, worker_hash)) => {
+                    results.extend(done);
+                    hashed = hashed.or(worker_hash);
+                }
+                Err(payload) => lost = Some(panic_message(payload.as_ref())),
             }
         }
-        (unpacked, results, decompress_cpu, hashed)
+        (unpacked, results, decompress_cpu, hashed, lost)
     });
-    if let Some((sha, cpu)) = hashed {
-        archive_hash = Some(sha);
-        hash_cpu = cpu;
-    }
     let skipped = unpacked?;
+    if let Some(message) = lost {
+        return Err(ArchiveError::BuildFailed(message));
+    }
     let wall = start.elapsed();
 
     let mut cpu = BuildTimings {
         decompress: decompress_cpu,
-        hash: hash_cpu,
         ..BuildTimings::default()
+    };
+    let archive_sha256 = match hashing {
+        Hashing::Skip => None,
+        Hashing::Known(sha) => Some(sha),
+        Hashing::Compute => {
+            let (sha, hash_cpu) = hashed.ok_or_else(|| {
+                ArchiveError::BuildFailed("the archive's hash was never computed".into())
+            })?;
+            cpu.hash = hash_cpu;
+            Some(sha)
+        }
     };
     let mut databases = Vec::new();
     let mut failed = Vec::new();
@@ -192,13 +262,14 @@ where
         cpu.index += outcome.cpu.index;
         match outcome.result {
             Ok(db) => databases.push(db),
-            Err(f) => failed.push(f),
+            Err(Failure::Database(f)) => failed.push(f),
+            Err(Failure::Build(error)) => return Err(error),
         }
     }
-    Ok(Built {
+    Ok(Inner {
         catalog: Catalog::from_parts(databases, failed, skipped),
         timings: split_wall_time(wall, cpu),
-        archive_sha256: archive_hash,
+        archive_sha256,
     })
 }
 
@@ -227,11 +298,17 @@ fn split_wall_time(wall: Duration, cpu: BuildTimings) -> BuildTimings {
 }
 
 struct Outcome {
-    result: Result<Database, FailedDatabase>,
+    result: Result<Database, Failure>,
     cpu: BuildTimings,
 }
 
-fn work_through(entries: &Mutex<mpsc::Receiver<CsvEntry>>) -> Vec<Outcome> {
+/// How one entry's work failed: its database alone, or the whole build (an index limit).
+enum Failure {
+    Database(FailedDatabase),
+    Build(ArchiveError),
+}
+
+fn work_through(entries: &Mutex<mpsc::Receiver<CsvEntry>>, budget: &Budget) -> Vec<Outcome> {
     let mut done = Vec::new();
     loop {
         let next = match entries.lock() {
@@ -239,37 +316,70 @@ fn work_through(entries: &Mutex<mpsc::Receiver<CsvEntry>>) -> Vec<Outcome> {
             Err(_) => return done,
         };
         match next {
-            Ok(entry) => done.push(index_entry(entry)),
+            // Once the build has failed, what is still queued is only let go of.
+            Ok(_) if budget.stopped() => {}
+            Ok(entry) => done.push(index_entry(entry, budget)),
             Err(_) => return done,
         }
     }
 }
 
-/// Hashes, parses and indexes one CSV entry; its bytes are dropped as soon as they are parsed.
-fn index_entry(entry: CsvEntry) -> Outcome {
+/// Hashes, parses and indexes one CSV entry. Whatever goes wrong, a panic included, is this database's
+/// error (or, over an index limit, the build's), never lost.
+fn index_entry(entry: CsvEntry, budget: &Budget) -> Outcome {
     let mut cpu = BuildTimings::default();
     let t = Instant::now();
     let source_sha256 = archive::sha256(&entry.bytes);
     cpu.hash = t.elapsed();
-
-    let t = Instant::now();
-    let parsed = csv::parse(&entry.path, &entry.bytes);
-    drop(entry.bytes);
-    cpu.parse = t.elapsed();
-    let parsed = match parsed {
-        Ok(parsed) => parsed,
-        Err(error) => {
-            let failed = FailedDatabase {
-                name: entry.name,
-                source_sha256,
-                error,
-            };
+    let (name, path) = (entry.name.clone(), entry.path.clone());
+    let work = panic::catch_unwind(AssertUnwindSafe(|| {
+        index_csv(entry, source_sha256, budget, &mut cpu)
+    }));
+    let error = match work {
+        Ok(Ok(db)) => {
             return Outcome {
-                result: Err(failed),
+                result: Ok(db),
                 cpu,
             };
         }
+        Ok(Err(error)) => match error.problem {
+            CsvProblem::InvalidUtf8 { .. } => DatabaseError::Csv(error),
+            CsvProblem::OverLimit(_) => {
+                budget.stop();
+                let result = Err(Failure::Build(ArchiveError::IndexTooLarge(error)));
+                return Outcome { result, cpu };
+            }
+        },
+        Err(payload) => DatabaseError::Panicked {
+            path,
+            message: panic_message(payload.as_ref()),
+        },
     };
+    let failed = FailedDatabase {
+        name,
+        source_sha256,
+        error,
+    };
+    Outcome {
+        result: Err(Failure::Database(failed)),
+        cpu,
+    }
+}
+
+/// Parses and indexes one database's CSV; its bytes are dropped as soon as they are parsed.
+pub(crate) fn index_csv(
+    entry: CsvEntry,
+    source_sha256: [u8; 32],
+    budget: &Budget,
+    cpu: &mut BuildTimings,
+) -> Result<Database, CsvError> {
+    #[cfg(feature = "testkit")]
+    crate::testkit::faults::before_parsing(&entry.name);
+    let t = Instant::now();
+    let parsed = csv::parse(&entry.path, &entry.bytes, budget);
+    drop(entry.bytes);
+    cpu.parse = t.elapsed();
+    let parsed = parsed?;
 
     let t = Instant::now();
     let (key_slots, duplicates) =
@@ -293,8 +403,16 @@ fn index_entry(entry: CsvEntry) -> Outcome {
         key_slots: Bytes::from(key_slots),
     };
     cpu.index = t.elapsed();
-    Outcome {
-        result: Ok(Database::from_parts(meta, sections)),
-        cpu,
+    Ok(Database::from_parts(meta, sections))
+}
+
+/// A panic's message, for the error that reports it.
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a panic without a message".to_string()
     }
 }
