@@ -9,7 +9,7 @@ use std::cell::{Cell, RefCell};
 use csv_core::{ReadRecordResult, Reader};
 
 use crate::catalog::index::Warnings;
-use crate::catalog::limits::{Budget, IndexLimit};
+use crate::catalog::limits::{Budget, IndexLimit, Refusal};
 use crate::error::{CsvError, CsvProblem};
 
 /// A parsed CSV before its key table is built.
@@ -32,9 +32,18 @@ thread_local! {
     static PARSER: RefCell<Reader> = RefCell::new(Reader::new());
 }
 
+/// Why a parse stopped.
+#[derive(Debug)]
+pub(crate) enum ParseError {
+    /// To report: invalid UTF-8, or this database took the build over an index limit.
+    Csv(CsvError),
+    /// Another database took the build over a limit; this one was let go.
+    Abandoned,
+}
+
 /// Parses one database. Fails on invalid UTF-8 (naming the line and field) and on the index limits;
 /// everything else is kept or counted.
-pub(crate) fn parse(path: &str, bytes: &[u8], budget: &Budget) -> Result<ParsedCsv, CsvError> {
+pub(crate) fn parse(path: &str, bytes: &[u8], budget: &Budget) -> Result<ParsedCsv, ParseError> {
     PARSER.with_borrow_mut(|reader| {
         // A fresh reader strips one BOM itself, as the `csv` crate's does.
         reader.reset();
@@ -143,11 +152,17 @@ impl<'a> Rows<'a> {
         })
     }
 
-    fn parse(mut self, path: &str, budget: &Budget) -> Result<ParsedCsv, CsvError> {
-        let error = |rows: &Self, row: Row, problem| CsvError {
-            path: path.to_string(),
-            line: rows.lines.at(row.start),
-            problem,
+    fn parse(mut self, path: &str, budget: &Budget) -> Result<ParsedCsv, ParseError> {
+        let error = |rows: &Self, row: Row, problem| {
+            ParseError::Csv(CsvError {
+                path: path.to_string(),
+                line: rows.lines.at(row.start),
+                problem,
+            })
+        };
+        let refused = |rows: &Self, row: Row, refusal| match refusal {
+            Refusal::Over(limit) => error(rows, row, over(limit)),
+            Refusal::Stopped => ParseError::Abandoned,
         };
         let header: Vec<String> = match self.next() {
             Some(row) => {
@@ -232,21 +247,18 @@ impl<'a> Rows<'a> {
                 || unclaimed_fields >= Budget::CHUNK_FIELDS
             {
                 let claimed = budget.claim(unclaimed_records, unclaimed_fields);
-                if let Err(limit) = claimed {
-                    return Err(error(&self, row, over(limit)));
+                if let Err(refusal) = claimed {
+                    return Err(refused(&self, row, refusal));
                 }
                 (unclaimed_records, unclaimed_fields) = (0, 0);
             }
         }
-        if let Err(limit) = budget.claim(unclaimed_records, unclaimed_fields) {
-            let line = self.lines.at(self.data.len());
-            let problem = over(limit);
-            let path = path.to_string();
-            return Err(CsvError {
-                path,
-                line,
-                problem,
-            });
+        if let Err(refusal) = budget.claim(unclaimed_records, unclaimed_fields) {
+            let end = Row {
+                start: self.data.len(),
+                fields: 1,
+            };
+            return Err(refused(&self, end, refusal));
         }
         record_starts.extend_from_slice(&stored_fields.to_le_bytes());
         self.text.truncate(self.kept);

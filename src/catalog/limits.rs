@@ -102,6 +102,15 @@ pub(crate) struct Budget {
     stopped: AtomicBool,
 }
 
+/// Why a claim on the budget was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// This claim took the build over a limit: the database making it is the one to name.
+    Over(IndexLimit),
+    /// The build has already failed; the database making the claim is let go.
+    Stopped,
+}
+
 impl Budget {
     /// Records a parser counts before adding them to the shared totals.
     pub const CHUNK_RECORDS: u64 = 1 << 16;
@@ -128,21 +137,29 @@ impl Budget {
         })
     }
 
-    fn check(&self, records: u64, fields: u64) -> Result<(), IndexLimit> {
-        if records > self.max_records {
-            return Err(IndexLimit::Records(self.max_records));
+    /// Adds a database's newly counted records and fields to the totals. Once the totals are over a
+    /// limit, the one claim that took them over it is refused with the limit, and every other claim, of
+    /// any database, is told the build has stopped.
+    pub fn claim(&self, records: u64, fields: u64) -> Result<(), Refusal> {
+        if self.stopped() {
+            return Err(Refusal::Stopped);
         }
-        if fields > self.max_fields {
-            return Err(IndexLimit::Fields(self.max_fields));
-        }
-        Ok(())
-    }
-
-    /// Adds a database's newly counted records and fields to the totals; fails once they are over a limit.
-    pub fn claim(&self, records: u64, fields: u64) -> Result<(), IndexLimit> {
-        let total_records = self.records.fetch_add(records, Ordering::Relaxed) + records;
-        let total_fields = self.fields.fetch_add(fields, Ordering::Relaxed) + fields;
-        self.check(total_records, total_fields)
+        let before_records = self.records.fetch_add(records, Ordering::Relaxed);
+        let before_fields = self.fields.fetch_add(fields, Ordering::Relaxed);
+        let crossed = |before: u64, added: u64, max: u64| before <= max && before + added > max;
+        let limit = if crossed(before_records, records, self.max_records) {
+            IndexLimit::Records(self.max_records)
+        } else if crossed(before_fields, fields, self.max_fields) {
+            IndexLimit::Fields(self.max_fields)
+        } else if before_records + records > self.max_records
+            || before_fields + fields > self.max_fields
+        {
+            return Err(Refusal::Stopped);
+        } else {
+            return Ok(());
+        };
+        self.stop();
+        Err(Refusal::Over(limit))
     }
 
     pub fn stop(&self) {

@@ -18,8 +18,9 @@ pub use archive::{SkipReason, SkippedEntry};
 pub use index::{Database, DatabaseMeta, DuplicateKey, Record, Warnings};
 pub use limits::{IndexLimit, Limits};
 
-use crate::error::{ArchiveError, CsvError, CsvProblem, DatabaseError};
+use crate::error::{ArchiveError, CsvProblem, DatabaseError};
 use archive::CsvEntry;
+use csv::ParseError;
 use index::Sections;
 use limits::Budget;
 
@@ -256,6 +257,7 @@ where
     };
     let mut databases = Vec::new();
     let mut failed = Vec::new();
+    let mut abandoned = false;
     for outcome in results.drain(..) {
         cpu.hash += outcome.cpu.hash;
         cpu.parse += outcome.cpu.parse;
@@ -264,7 +266,14 @@ where
             Ok(db) => databases.push(db),
             Err(Failure::Database(f)) => failed.push(f),
             Err(Failure::Build(error)) => return Err(error),
+            Err(Failure::Abandoned) => abandoned = true,
         }
+    }
+    if abandoned || budget.stopped() {
+        // Only a claim over a limit stops a build, and its entry reports it above.
+        return Err(ArchiveError::BuildFailed(
+            "databases were let go without the limit that stopped them".into(),
+        ));
     }
     Ok(Inner {
         catalog: Catalog::from_parts(databases, failed, skipped),
@@ -306,6 +315,8 @@ struct Outcome {
 enum Failure {
     Database(FailedDatabase),
     Build(ArchiveError),
+    /// Let go because another entry failed the build.
+    Abandoned,
 }
 
 fn work_through(entries: &Mutex<mpsc::Receiver<CsvEntry>>, budget: &Budget) -> Vec<Outcome> {
@@ -342,14 +353,17 @@ fn index_entry(entry: CsvEntry, budget: &Budget) -> Outcome {
                 cpu,
             };
         }
-        Ok(Err(error)) => match error.problem {
+        Ok(Err(ParseError::Csv(error))) => match error.problem {
             CsvProblem::InvalidUtf8 { .. } => DatabaseError::Csv(error),
             CsvProblem::OverLimit(_) => {
-                budget.stop();
                 let result = Err(Failure::Build(ArchiveError::IndexTooLarge(error)));
                 return Outcome { result, cpu };
             }
         },
+        Ok(Err(ParseError::Abandoned)) => {
+            let result = Err(Failure::Abandoned);
+            return Outcome { result, cpu };
+        }
         Err(payload) => DatabaseError::Panicked {
             path,
             message: panic_message(payload.as_ref()),
@@ -372,7 +386,7 @@ pub(crate) fn index_csv(
     source_sha256: [u8; 32],
     budget: &Budget,
     cpu: &mut BuildTimings,
-) -> Result<Database, CsvError> {
+) -> Result<Database, ParseError> {
     #[cfg(feature = "testkit")]
     crate::testkit::faults::before_parsing(&entry.name);
     let t = Instant::now();

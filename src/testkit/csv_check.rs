@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::catalog::archive::CsvEntry;
+use crate::catalog::csv::ParseError;
 use crate::catalog::limits::Budget;
 use crate::catalog::{BuildTimings, Database, DuplicateKey, Warnings};
 use crate::error::{CsvError, CsvProblem};
@@ -22,13 +23,7 @@ const PATH: &str = "databases/differential.csv";
 /// which input, when they disagree on anything.
 pub fn check(bytes: &[u8]) {
     let expected = reference(bytes);
-    let entry = CsvEntry {
-        name: NAME.to_string(),
-        path: PATH.to_string(),
-        bytes: bytes.to_vec(),
-    };
-    let mut cpu = BuildTimings::default();
-    let ours = crate::catalog::index_csv(entry, [0; 32], &Budget::unlimited(), &mut cpu);
+    let ours = parse(bytes);
     let report = |what: String| -> ! {
         panic!(
             "CSV differential: {what}\ninput ({} bytes): b\"{}\"",
@@ -37,7 +32,8 @@ pub fn check(bytes: &[u8]) {
         )
     };
     match (expected, ours) {
-        (Expected::Failed(want), Err(got)) => {
+        (_, Err(ParseError::Abandoned)) => report("abandoned with no limit in sight".into()),
+        (Expected::Failed(want), Err(ParseError::Csv(got))) => {
             let want = CsvError {
                 path: PATH.to_string(),
                 line: want.line,
@@ -58,7 +54,7 @@ pub fn check(bytes: &[u8]) {
             "loaded, but the reference finds invalid UTF-8 at line {} field {}",
             want.line, want.field
         )),
-        (Expected::Loaded(_), Err(got)) => {
+        (Expected::Loaded(_), Err(ParseError::Csv(got))) => {
             report(format!("failed with {got:?}, the reference loads it"))
         }
         (Expected::Loaded(want), Ok(db)) => {
@@ -67,6 +63,26 @@ pub fn check(bytes: &[u8]) {
             }
         }
     }
+}
+
+/// Our parser and index on `bytes` as one database (named [`NAME`]), with no archive around it and no
+/// limits: how tests reach the parser alone.
+pub fn parse_one(bytes: &[u8]) -> Result<Database, CsvError> {
+    match parse(bytes) {
+        Ok(db) => Ok(db),
+        Err(ParseError::Csv(error)) => Err(error),
+        Err(ParseError::Abandoned) => unreachable!("a build without limits is never stopped"),
+    }
+}
+
+fn parse(bytes: &[u8]) -> Result<Database, ParseError> {
+    let entry = CsvEntry {
+        name: NAME.to_string(),
+        path: PATH.to_string(),
+        bytes: bytes.to_vec(),
+    };
+    let mut cpu = BuildTimings::default();
+    crate::catalog::index_csv(entry, [0; 32], &Budget::unlimited(), &mut cpu)
 }
 
 /// What the documented rules make of a file.
