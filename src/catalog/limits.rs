@@ -27,7 +27,7 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The defaults: a 10,000,000-row corpus (~730 MB of CSV, ~270 MB gzipped, ~65,000,000 fields) loads
+    /// The defaults: a 10,000,000-row corpus (~730 MB of CSV, ~180-270 MB gzipped, ~63,000,000 fields) loads
     /// with room to spare; at the caps the index stays near 2 GB.
     pub const DEFAULT: Limits = Limits {
         max_entry_bytes: 64 << 20,

@@ -82,7 +82,7 @@ fn parse(bytes: &[u8]) -> Result<Database, ParseError> {
         bytes: bytes.to_vec(),
     };
     let mut cpu = BuildTimings::default();
-    crate::catalog::index_csv(entry, [0; 32], &Budget::unlimited(), &mut cpu)
+    crate::catalog::build::index_csv(entry, [0; 32], &Budget::unlimited(), &mut cpu)
 }
 
 /// What the documented rules make of a file.
