@@ -23,10 +23,14 @@ pub enum ArchiveError {
     Tar(io::Error),
     #[error("truncated tar: the stream ends without the end-of-archive marker")]
     TruncatedTar,
-    #[error("entry {path} is {size} bytes, over the per-entry limit of {limit} bytes")]
+    #[error(
+        "entry {path} is {size} bytes, over the per-entry limit of {limit} bytes (raise it with \
+         --max-entry-mib or --max-ratio if the archive is genuine)"
+    )]
     EntryTooLarge { path: String, size: u64, limit: u64 },
     #[error(
-        "more than {limit} bytes once decompressed (a decompression bomb?); raise the limit if the archive is genuine"
+        "more than {limit} bytes once decompressed (a decompression bomb?); raise the limit with \
+         --max-total-mib or --max-ratio if the archive is genuine"
     )]
     TotalTooLarge { limit: u64 },
     #[error("empty archive: it holds no entries")]

@@ -110,9 +110,14 @@ fn the_decompressed_caps_scale_with_the_archives_size() {
     let bomb = common::archive_of(&[("databases/bomb.csv", &squeezable(3 << 20))]);
     assert!(bomb.len() < 64 << 10, "{}", bomb.len());
     match catalog::build(&bomb, &SCALED) {
-        Err(ArchiveError::EntryTooLarge { path, limit, .. }) => {
+        Err(error @ ArchiveError::EntryTooLarge { .. }) => {
+            let message = error.to_string();
+            let ArchiveError::EntryTooLarge { path, limit, .. } = error else {
+                unreachable!()
+            };
             assert_eq!(path, "databases/bomb.csv");
             assert_eq!(limit, 1 << 20);
+            assert!(message.contains("--max-entry-mib"), "{message}");
         }
         other => panic!("expected EntryTooLarge, got {:?}", other.map(|_| ())),
     }

@@ -28,7 +28,7 @@ pub struct Limits {
 
 impl Limits {
     /// The defaults: a 10,000,000-row corpus (~730 MB of CSV, ~180-270 MB gzipped, ~63,000,000 fields) loads
-    /// with room to spare; at the caps the index stays near 2 GB.
+    /// with room to spare; at the record and field caps the offset tables take about 1 GB besides the text.
     pub const DEFAULT: Limits = Limits {
         max_entry_bytes: 64 << 20,
         max_total_bytes: 128 << 20,

@@ -58,7 +58,7 @@ pub fn check(bytes: &[u8]) {
             report(format!("failed with {got:?}, the reference loads it"))
         }
         (Expected::Loaded(want), Ok(db)) => {
-            if let Err(what) = compare(&want, &db) {
+            if let Err(Disagreement(what)) = compare(&want, &db) {
                 report(what);
             }
         }
@@ -252,12 +252,17 @@ fn reference(bytes: &[u8]) -> Expected {
 }
 
 /// Our database against the expected one; says what differs first.
-fn compare(want: &ExpectedDb, db: &Database) -> Result<(), String> {
+/// What our database and the reference's disagree on, in words.
+struct Disagreement(String);
+
+fn compare(want: &ExpectedDb, db: &Database) -> Result<(), Disagreement> {
     let same = |what: &str, ours: String, reference: String| {
         if ours == reference {
             Ok(())
         } else {
-            Err(format!("{what}: ours {ours}, the reference {reference}"))
+            Err(Disagreement(format!(
+                "{what}: ours {ours}, the reference {reference}"
+            )))
         }
     };
     same(
@@ -286,7 +291,9 @@ fn compare(want: &ExpectedDb, db: &Database) -> Result<(), String> {
         format!("{:?}", want.warnings),
     )?;
     if db.records().len() != want.records.len() {
-        return Err("records() does not yield len() records".into());
+        return Err(Disagreement(
+            "records() does not yield len() records".into(),
+        ));
     }
     let columns = want.columns.len();
     let mut first_of: HashMap<&str, usize> = HashMap::new();
