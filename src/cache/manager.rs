@@ -374,10 +374,13 @@ impl CacheManager {
         timings.add(Phase::Hash, t.elapsed());
         let size = bytes.len() as u64;
         // A path archive is hashed again from the very bytes parsed, on a spare core.
-        let embedded = self.archive.is_embedded();
-        let built = catalog::build_from(bytes, self.archive.limits(), !embedded)
+        let known = self
+            .archive
+            .is_embedded()
+            .then_some(crate::embedded::SHA256);
+        let built = catalog::build_from(bytes, self.archive.limits(), known)
             .map_err(|error| self.archive.error(error))?;
-        let sha256 = built.archive_sha256.unwrap_or(crate::embedded::SHA256);
+        let sha256 = built.archive_sha256;
         let archive = ArchiveId {
             sha256,
             bytes: size,
