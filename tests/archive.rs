@@ -255,6 +255,7 @@ fn the_bomb_is_a_valid_archive_that_unpacks_under_limits_large_enough() {
     let limits = Limits {
         max_entry_bytes: 8 << 20,
         max_total_bytes: 16 << 20,
+        ..Limits::DEFAULT
     };
     let unpacked = archive::unpack(&bytes, &limits).expect("within the limits");
     let sizes: Vec<(&str, usize)> = unpacked
@@ -271,6 +272,8 @@ const BOMB_BYTES: u64 = 50 << 20;
 const SMALL_LIMITS: Limits = Limits {
     max_entry_bytes: 1 << 20,
     max_total_bytes: 4 << 20,
+    max_ratio: 0,
+    ..Limits::DEFAULT
 };
 
 #[test]

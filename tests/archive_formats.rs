@@ -244,6 +244,8 @@ fn a_plain_tar_is_held_to_the_same_limits() {
     let entry_limit = Limits {
         max_entry_bytes: 1000,
         max_total_bytes: 1 << 20,
+        max_ratio: 0,
+        ..Limits::DEFAULT
     };
     match archive::unpack(&tar, &entry_limit) {
         Err(ArchiveError::EntryTooLarge { path, limit, .. }) => {
@@ -255,6 +257,8 @@ fn a_plain_tar_is_held_to_the_same_limits() {
     let total_limit = Limits {
         max_entry_bytes: 1 << 20,
         max_total_bytes: 4096,
+        max_ratio: 0,
+        ..Limits::DEFAULT
     };
     assert!(matches!(
         archive::unpack(&tar, &total_limit),
@@ -266,6 +270,8 @@ fn a_plain_tar_is_held_to_the_same_limits() {
     let roomy = Limits {
         max_entry_bytes: 1 << 20,
         max_total_bytes: tar.len() as u64,
+        max_ratio: 0,
+        ..Limits::DEFAULT
     };
     assert!(archive::unpack(&padded, &roomy).is_ok());
 }
@@ -424,6 +430,8 @@ fn names_with_control_characters_cannot_clear_the_screen_or_forge_a_line_in_an_e
     let small = Limits {
         max_entry_bytes: 4,
         max_total_bytes: 1 << 20,
+        max_ratio: 0,
+        ..Limits::DEFAULT
     };
     let error = archive::unpack(&common::archive_of(&[(crafted, NOUNS.as_bytes())]), &small)
         .expect_err("over the entry limit");

@@ -91,7 +91,10 @@ fn status_json_has_the_documented_shape_and_exits_1_until_the_cache_is_fresh() {
     let cache = &value["cache"];
     assert_eq!(cache["exists"], true);
     assert!(cache["bytes"].as_u64().is_some_and(|b| b > 80), "{cache}");
-    assert_eq!(cache["format_version"], 2);
+    assert_eq!(
+        cache["format_version"],
+        backstore::cache::header::FORMAT_VERSION
+    );
     assert_eq!(cache["source_sha256"], value["archive"]["sha256"]);
     let built_at = cache["built_at"].as_str().expect("an RFC 3339 time");
     assert_eq!(built_at.len(), "2026-11-24T08:06:48Z".len(), "{built_at}");

@@ -11,6 +11,7 @@ type Check = fn(&[u8]);
 const CHECKS: &[(&str, Check)] = &[
     ("archive", backstore::testkit::archive_check::check),
     ("cache_file", backstore::testkit::cache_check::check),
+    ("csv_differential", backstore::testkit::csv_check::check),
 ];
 
 fn checker(target: &str) -> Option<Check> {

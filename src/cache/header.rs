@@ -11,7 +11,8 @@ use super::problem::Corruption;
 
 pub const MAGIC: &[u8; 8] = b"BACKSTOR";
 /// Bump whenever the header or body layout changes; older files then read as "format changed".
-/// 2: each database records the most extra fields a record has, which validation bounds fields by.
+/// 2: each database records the most extra fields a record has, which validation bounds fields by, and a
+/// failed database its typed error.
 pub const FORMAT_VERSION: u32 = 2;
 pub const HEADER_LEN: usize = 80;
 

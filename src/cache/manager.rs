@@ -386,14 +386,12 @@ impl CacheManager {
         let (bytes, stamp) = self.archive.bytes()?;
         timings.add(Phase::Hash, t.elapsed());
         let size = bytes.len() as u64;
-        // The archive is hashed again from the very bytes parsed, on a spare core; a build-time hash that
-        // names other bytes would make every warm start miss the cache, so it is refused.
-        let built = catalog::build_from(bytes.clone(), self.archive.limits(), true)
+        // The archive is hashed from the very bytes parsed, on a spare core, also when a build-time hash
+        // came with it: one that names other bytes would make every warm start miss the cache, so it is
+        // refused.
+        let built = catalog::build_from(bytes, self.archive.limits(), None)
             .map_err(|error| self.archive.error(error))?;
-        let sha256 = built
-            .archive_sha256
-            .unwrap_or_else(|| catalog::archive::sha256(&bytes));
-        drop(bytes);
+        let sha256 = built.archive_sha256;
         if let Some(declared) = self.archive.declared_sha256()
             && declared != sha256
         {

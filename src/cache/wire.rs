@@ -14,6 +14,7 @@ use crate::catalog::{
     Catalog, Database, DatabaseMeta, DuplicateKey, FailedDatabase, SkipReason, SkippedEntry,
     Warnings,
 };
+use crate::error::DatabaseError;
 
 pub(crate) fn config() -> impl bincode::config::Config {
     bincode::config::standard()
@@ -80,7 +81,7 @@ struct WireFailed<'a> {
     name: &'a str,
     #[serde(with = "serde_bytes")]
     source_sha256: &'a [u8],
-    error: &'a str,
+    error: DatabaseError,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -100,7 +101,7 @@ impl<'a> Body<'a> {
                 .map(|f| WireFailed {
                     name: &f.name,
                     source_sha256: &f.source_sha256,
-                    error: &f.error,
+                    error: f.error.clone(),
                 })
                 .collect(),
             skipped: catalog
@@ -157,7 +158,7 @@ impl<'a> Body<'a> {
                 Ok(FailedDatabase {
                     name: f.name.to_string(),
                     source_sha256: sha(f.name, f.source_sha256)?,
-                    error: f.error.to_string(),
+                    error: f.error,
                 })
             })
             .collect::<Result<_, BodyProblem>>()?;

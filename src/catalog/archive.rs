@@ -13,28 +13,10 @@ use std::io::Read;
 
 use sha2::{Digest, Sha256};
 
+pub use crate::catalog::limits::Limits;
 use crate::error::ArchiveError;
 pub use skip::{SkipReason, SkippedEntry};
 use stream::{Stream, StreamState};
-
-/// Caps on decompressed bytes, so a decompression bomb is refused instead of filling memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Largest single entry, as declared in its tar header.
-    pub max_entry_bytes: u64,
-    /// Largest total decompressed stream, skipped entries included.
-    pub max_total_bytes: u64,
-}
-
-impl Default for Limits {
-    /// Generous for real corpora (a 1,000,000-row corpus is ~73 MB), small enough to refuse a bomb quickly.
-    fn default() -> Self {
-        Limits {
-            max_entry_bytes: 512 << 20,
-            max_total_bytes: 1 << 30,
-        }
-    }
-}
 
 /// One CSV database found in the archive, with its bytes.
 #[derive(Debug)]
@@ -74,7 +56,9 @@ pub fn unpack_each(
 ) -> Result<Vec<SkippedEntry>, ArchiveError> {
     let format = stream::detect(bytes)?;
     let state = StreamState::default();
-    let stream = Stream::new(bytes, format, limits.max_total_bytes, &state);
+    let max_entry_bytes = limits.entry_cap(bytes.len() as u64);
+    let total_cap = limits.total_cap(bytes.len() as u64);
+    let stream = Stream::new(bytes, format, total_cap, &state);
     let mut archive = tar::Archive::new(stream);
     let mut skipped = Vec::new();
     let mut names = HashSet::new();
@@ -97,8 +81,8 @@ pub fn unpack_each(
             continue;
         }
         let size = entry.size();
-        if size > limits.max_entry_bytes {
-            let limit = limits.max_entry_bytes;
+        if size > max_entry_bytes {
+            let limit = max_entry_bytes;
             return Err(ArchiveError::EntryTooLarge { path, size, limit });
         }
         let mut data = Vec::with_capacity(size as usize);

@@ -2,13 +2,15 @@
 //!
 //! Parsing uses `csv_core` (the engine of the `csv` crate) directly: each row's fields are written straight
 //! into the text arena, and each thread reuses one parser, whose set-up would otherwise cost more than
-//! parsing a small database.
+//! parsing a small database. `src/testkit/csv_check.rs` holds this parser to the `csv` crate's own reader.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use csv_core::{ReadRecordResult, Reader};
 
 use crate::catalog::index::Warnings;
+use crate::catalog::limits::{Budget, IndexLimit, Refusal};
+use crate::error::{CsvError, CsvProblem};
 
 /// A parsed CSV before its key table is built.
 #[derive(Debug)]
@@ -30,64 +32,65 @@ thread_local! {
     static PARSER: RefCell<Reader> = RefCell::new(Reader::new());
 }
 
-/// Parses one database. Fails only on invalid UTF-8, naming the line; everything else is kept or counted.
-pub(crate) fn parse(path: &str, bytes: &[u8]) -> Result<ParsedCsv, String> {
-    let data = bytes.strip_prefix(BOM).unwrap_or(bytes);
+/// Why a parse stopped.
+#[derive(Debug)]
+pub(crate) enum ParseError {
+    /// To report: invalid UTF-8, or this database took the build over an index limit.
+    Csv(CsvError),
+    /// Another database took the build over a limit; this one was let go.
+    Abandoned,
+}
+
+/// Parses one database. Fails on invalid UTF-8 (naming the line and field) and on the index limits;
+/// everything else is kept or counted.
+pub(crate) fn parse(path: &str, bytes: &[u8], budget: &Budget) -> Result<ParsedCsv, ParseError> {
     PARSER.with_borrow_mut(|reader| {
+        // A fresh reader strips one BOM itself, as the `csv` crate's does.
         reader.reset();
-        Rows::new(reader, data).parse(path)
+        Rows::new(reader, bytes).parse(path, budget)
     })
 }
 
 /// Reads rows into a text buffer as large as the input (fields never take more room than their CSV).
 struct Rows<'a> {
     reader: &'a mut Reader,
-    input: &'a [u8],
+    data: &'a [u8],
+    /// Bytes of `data` the parser has consumed.
+    pos: usize,
     text: Vec<u8>,
     /// Bytes of `text` that hold kept rows; the row being read starts here.
     kept: usize,
     /// End of each field of the current row, relative to `kept`.
     ends: Vec<usize>,
-    /// Blank lines consumed here, which the parser's own line count does not see.
-    blank_lines: u64,
+    lines: Lines<'a>,
+}
+
+/// A row just read: where it starts in the input, and how many fields it has (at least one).
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    start: usize,
+    fields: usize,
 }
 
 impl<'a> Rows<'a> {
-    fn new(reader: &'a mut Reader, input: &'a [u8]) -> Self {
+    fn new(reader: &'a mut Reader, data: &'a [u8]) -> Self {
         Rows {
             reader,
-            input,
-            text: vec![0; input.len() + 1],
+            data,
+            pos: 0,
+            text: vec![0; data.len() + 1],
             kept: 0,
             ends: vec![0; 32],
-            blank_lines: 0,
+            lines: Lines::new(data),
         }
     }
 
-    /// Reads the next row after `kept`, returning its line and field count; skips blank lines.
-    fn next(&mut self) -> Option<(u64, usize)> {
-        loop {
-            self.skip_blank_lines();
-            let line = self.reader.line() + self.blank_lines;
-            let fields = self.read_record()?;
-            let blank = fields == 1 && self.ends[0] == 0;
-            if !blank {
-                return Some((line, fields));
-            }
-        }
-    }
-
-    /// At a row boundary, a line ending starts a blank line (inside a quoted field it would not).
-    fn skip_blank_lines(&mut self) {
-        loop {
-            let skip = match self.input {
-                [b'\r', b'\n', ..] => 2,
-                [b'\n' | b'\r', ..] => 1,
-                _ => return,
-            };
-            self.input = &self.input[skip..];
-            self.blank_lines += 1;
-        }
+    /// Reads the next row after `kept`; the parser itself skips blank lines.
+    fn next(&mut self) -> Option<Row> {
+        let start = row_start(self.data, self.pos);
+        let fields = self.read_record()?;
+        // csv_core ends every record with at least one field; a row of none would have nothing to keep.
+        (fields > 0).then_some(Row { start, fields })
     }
 
     fn read_record(&mut self) -> Option<usize> {
@@ -95,15 +98,13 @@ impl<'a> Rows<'a> {
         let mut fields = 0;
         loop {
             let (result, read, written, ended) = self.reader.read_record(
-                self.input,
+                &self.data[self.pos..],
                 &mut self.text[out..],
                 &mut self.ends[fields..],
             );
-            // Ends come relative to where this call started writing; make them relative to the row.
-            for end in &mut self.ends[fields..fields + ended] {
-                *end += out - self.kept;
-            }
-            self.input = &self.input[read..];
+            // csv_core gives every end relative to the start of the record, across calls: they are
+            // already relative to `kept`.
+            self.pos += read;
             out += written;
             fields += ended;
             match result {
@@ -116,33 +117,61 @@ impl<'a> Rows<'a> {
         }
     }
 
-    fn row_bytes(&self, fields: usize) -> &[u8] {
-        &self.text[self.kept..self.kept + fields.checked_sub(1).map_or(0, |last| self.ends[last])]
+    /// Length of the current row's fields, back to back.
+    fn row_len(&self, row: Row) -> usize {
+        self.ends[row.fields - 1]
     }
 
-    fn field(&self, fields: usize, i: usize) -> Option<&[u8]> {
-        (i < fields).then(|| {
+    fn field(&self, row: Row, i: usize) -> Option<&[u8]> {
+        (i < row.fields).then(|| {
             let start = if i == 0 { 0 } else { self.ends[i - 1] };
             &self.text[self.kept + start..self.kept + self.ends[i]]
         })
     }
 
-    fn parse(mut self, path: &str) -> Result<ParsedCsv, String> {
-        let check = |rows: &Self, line: u64, fields: usize| match std::str::from_utf8(
-            rows.row_bytes(fields),
-        ) {
-            Ok(_) => Ok(()),
-            Err(e) => Err(format!(
-                "{path} line {line}: invalid UTF-8 (byte {} of the row's fields)",
-                e.valid_up_to()
-            )),
+    /// The first field that is not valid UTF-8, and the byte where it goes wrong.
+    fn invalid_utf8(&self, row: Row) -> Option<CsvProblem> {
+        let bytes = &self.text[self.kept..self.kept + self.row_len(row)];
+        // Fast path: the row as a whole, then each field end on a character boundary (a character split
+        // between two fields leaves both invalid although their concatenation is not).
+        let valid = std::str::from_utf8(bytes).is_ok_and(|text| {
+            self.ends[..row.fields]
+                .iter()
+                .all(|&e| text.is_char_boundary(e))
+        });
+        if valid {
+            return None;
+        }
+        (0..row.fields).find_map(|i| {
+            let field = self.field(row, i)?;
+            let error = std::str::from_utf8(field).err()?;
+            Some(CsvProblem::InvalidUtf8 {
+                field: i as u64 + 1,
+                byte: error.valid_up_to() as u64,
+            })
+        })
+    }
+
+    fn parse(mut self, path: &str, budget: &Budget) -> Result<ParsedCsv, ParseError> {
+        let error = |rows: &Self, row: Row, problem| {
+            ParseError::Csv(CsvError {
+                path: path.to_string(),
+                line: rows.lines.at(row.start),
+                problem,
+            })
+        };
+        let refused = |rows: &Self, row: Row, refusal| match refusal {
+            Refusal::Over(limit) => error(rows, row, over(limit)),
+            Refusal::Stopped => ParseError::Abandoned,
         };
         let header: Vec<String> = match self.next() {
-            Some((line, fields)) => {
-                check(&self, line, fields)?;
-                (0..fields)
-                    .filter_map(|i| self.field(fields, i))
-                    .map(|f| String::from_utf8_lossy(f).into_owned())
+            Some(row) => {
+                if let Some(problem) = self.invalid_utf8(row) {
+                    return Err(error(&self, row, problem));
+                }
+                (0..row.fields)
+                    .filter_map(|i| self.field(row, i))
+                    .map(lossy)
                     .collect()
             }
             None => Vec::new(),
@@ -155,31 +184,35 @@ impl<'a> Rows<'a> {
         let mut version: Option<String> = None;
         let mut version_exceptions = Vec::new();
         let mut warnings = Warnings::default();
-        let mut field_ends = Vec::with_capacity(self.input.len() / 8);
-        let mut record_starts = Vec::with_capacity(self.input.len() / 32);
+        let mut field_ends = Vec::with_capacity(self.data.len() / 8);
+        let mut record_starts = Vec::with_capacity(self.data.len() / 32);
         let mut records = 0u32;
         let mut stored_fields = 0u32;
+        // Counted here and handed to the build's shared totals in chunks.
+        let (mut unclaimed_records, mut unclaimed_fields) = (0u64, 0u64);
 
-        while let Some((line, fields)) = self.next() {
-            check(&self, line, fields)?;
-            let own_version = if versioned {
-                self.field(fields, 0)
-            } else {
-                None
-            };
+        while let Some(row) = self.next() {
+            if let Some(problem) = self.invalid_utf8(row) {
+                return Err(error(&self, row, problem));
+            }
+            let own_version = if versioned { self.field(row, 0) } else { None };
             if versioned && version.is_none() {
                 version = own_version.map(lossy);
             }
-            if self.field(fields, key_field).is_none_or(<[u8]>::is_empty) {
-                note(
-                    &mut warnings.empty_key_rows,
-                    &mut warnings.empty_key_lines,
-                    line,
-                );
+            if self.field(row, key_field).is_none_or(<[u8]>::is_empty) {
+                let lines = &mut warnings.empty_key_lines;
+                warnings.empty_key_rows += 1;
+                if lines.len() < Warnings::EXAMPLES {
+                    lines.push(self.lines.at(row.start));
+                }
                 continue;
             }
-            if fields != expected_fields {
-                note(&mut warnings.ragged_rows, &mut warnings.ragged_lines, line);
+            if row.fields != expected_fields {
+                let lines = &mut warnings.ragged_lines;
+                warnings.ragged_rows += 1;
+                if lines.len() < Warnings::EXAMPLES {
+                    lines.push(self.lines.at(row.start));
+                }
             }
             // The version is stored once per database; a row keeps its own only when it differs.
             let skip = match own_version {
@@ -191,16 +224,41 @@ impl<'a> Rows<'a> {
                 }
                 None => 0,
             };
-            let row_end = self.kept + self.ends[fields - 1];
+            let row_end = self.kept + self.row_len(row);
+            let kept_fields = row.fields - key_field;
+            let offsets_fit = u32::try_from(row_end - skip).is_ok()
+                && u32::try_from(stored_fields as usize + kept_fields).is_ok();
+            if !offsets_fit {
+                return Err(error(&self, row, over(IndexLimit::Offsets)));
+            }
             self.text.copy_within(self.kept + skip..row_end, self.kept);
             record_starts.extend_from_slice(&stored_fields.to_le_bytes());
-            for &end in &self.ends[key_field..fields] {
+            for &end in &self.ends[key_field..row.fields] {
                 let absolute = (self.kept + end - skip) as u32;
                 field_ends.extend_from_slice(&absolute.to_le_bytes());
             }
-            stored_fields += (fields - key_field) as u32;
+            stored_fields += kept_fields as u32;
             self.kept = row_end - skip;
             records += 1;
+
+            unclaimed_records += 1;
+            unclaimed_fields += kept_fields as u64;
+            if unclaimed_records >= Budget::CHUNK_RECORDS
+                || unclaimed_fields >= Budget::CHUNK_FIELDS
+            {
+                let claimed = budget.claim(unclaimed_records, unclaimed_fields);
+                if let Err(refusal) = claimed {
+                    return Err(refused(&self, row, refusal));
+                }
+                (unclaimed_records, unclaimed_fields) = (0, 0);
+            }
+        }
+        if let Err(refusal) = budget.claim(unclaimed_records, unclaimed_fields) {
+            let end = Row {
+                start: self.data.len(),
+                fields: 1,
+            };
+            return Err(refused(&self, end, refusal));
         }
         record_starts.extend_from_slice(&stored_fields.to_le_bytes());
         self.text.truncate(self.kept);
@@ -217,10 +275,64 @@ impl<'a> Rows<'a> {
     }
 }
 
-fn note(count: &mut u64, lines: &mut Vec<u64>, line: u64) {
-    *count += 1;
-    if lines.len() < Warnings::EXAMPLES {
-        lines.push(line);
+fn over(limit: IndexLimit) -> CsvProblem {
+    CsvProblem::OverLimit(limit)
+}
+
+/// Where the row read from `pos` on really starts: after the BOM at the very start, and after the blank
+/// lines the parser skips.
+fn row_start(data: &[u8], pos: usize) -> usize {
+    let from = if pos == 0 && data.starts_with(BOM) {
+        BOM.len()
+    } else {
+        pos
+    };
+    let blank = data[from.min(data.len())..]
+        .iter()
+        .take_while(|&&b| b == b'\n' || b == b'\r')
+        .count();
+    from + blank
+}
+
+/// Line numbers of input offsets, counted on demand: only rows that are reported need one, so a clean
+/// file is never scanned for line ends. (Cells, so a line can be asked for while a row is borrowed.)
+struct Lines<'a> {
+    data: &'a [u8],
+    counted: Cell<usize>,
+    line: Cell<u64>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        Lines {
+            data,
+            counted: Cell::new(0),
+            line: Cell::new(1),
+        }
+    }
+
+    /// The line `offset` is on; offsets are asked for in increasing order. CRLF, LF and a lone CR each
+    /// end a line, as they each end a row.
+    fn at(&self, offset: usize) -> u64 {
+        let offset = offset.min(self.data.len());
+        let counted = self.counted.get();
+        if offset > counted {
+            let span = &self.data[counted..offset];
+            let after = &self.data[counted + 1..(offset + 1).min(self.data.len())];
+            let lf = span.iter().filter(|&&b| b == b'\n').count();
+            let cr = span.iter().filter(|&&b| b == b'\r').count();
+            let crlf = if cr == 0 {
+                0
+            } else {
+                span.iter()
+                    .zip(after)
+                    .filter(|&(&a, &b)| a == b'\r' && b == b'\n')
+                    .count()
+            };
+            self.line.set(self.line.get() + (lf + cr - crlf) as u64);
+            self.counted.set(offset);
+        }
+        self.line.get()
     }
 }
 

@@ -40,12 +40,23 @@ pub struct Global {
     /// Log decisions on stderr (-vv for more detail).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Largest decompressed archive entry accepted, in MiB.
-    #[arg(long, global = true, value_name = "MIB", default_value_t = Limits::default().max_entry_bytes >> 20)]
+    /// Largest decompressed archive entry accepted, in MiB, or --max-ratio times the archive's size if
+    /// that is more.
+    #[arg(long, global = true, value_name = "MIB", default_value_t = Limits::DEFAULT.max_entry_bytes >> 20)]
     pub max_entry_mib: u64,
-    /// Largest total decompressed archive accepted, in MiB.
-    #[arg(long, global = true, value_name = "MIB", default_value_t = Limits::default().max_total_bytes >> 20)]
+    /// Largest total decompressed archive accepted, in MiB, or --max-ratio times the archive's size if
+    /// that is more.
+    #[arg(long, global = true, value_name = "MIB", default_value_t = Limits::DEFAULT.max_total_bytes >> 20)]
     pub max_total_mib: u64,
+    /// Decompressed bytes accepted per byte of the archive, above the two caps in MiB (0: no scaling).
+    #[arg(long, global = true, value_name = "N", default_value_t = Limits::DEFAULT.max_ratio)]
+    pub max_ratio: u64,
+    /// Most records indexed, all databases together.
+    #[arg(long, global = true, value_name = "N", default_value_t = Limits::DEFAULT.max_records)]
+    pub max_records: u64,
+    /// Most fields indexed (keys included), all databases together.
+    #[arg(long, global = true, value_name = "N", default_value_t = Limits::DEFAULT.max_fields)]
+    pub max_fields: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +126,9 @@ impl Global {
         Limits {
             max_entry_bytes: self.max_entry_mib.saturating_mul(1 << 20),
             max_total_bytes: self.max_total_mib.saturating_mul(1 << 20),
+            max_ratio: self.max_ratio,
+            max_records: self.max_records,
+            max_fields: self.max_fields,
         }
     }
 

@@ -148,7 +148,7 @@ pub fn list_json(catalog: &Catalog) -> Value {
         let value = json!({
             "name": f.name, "version": null, "columns": [], "records": 0, "distinct_keys": 0,
             "duplicate_keys": 0, "duplicates": [], "ragged_rows": 0, "ragged_lines": [],
-            "empty_key_rows": 0, "empty_key_lines": [], "error": f.error,
+            "empty_key_rows": 0, "empty_key_lines": [], "error": f.error.to_string(),
         });
         (f.name.clone(), value)
     }));
@@ -181,7 +181,7 @@ pub fn list(catalog: &Catalog, out: &mut impl Write) -> io::Result<()> {
         let mut row: [String; 8] = Default::default();
         row[0] = failed.name.clone();
         row[1] = "ERROR".to_string();
-        row[7] = failed.error.clone();
+        row[7] = failed.error.to_string();
         rows.push(row);
     }
     rows.sort_by(|a, b| a[0].cmp(&b[0]));

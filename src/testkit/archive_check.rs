@@ -20,9 +20,12 @@ use crate::catalog::Limits;
 use crate::catalog::archive::{self, SkipReason, SkippedEntry};
 
 /// Small limits, so a fuzzed bomb costs milliseconds; large enough for every committed seed.
+/// The caps stay at these floors (no ratio), as the reference applies them.
 pub const LIMITS: Limits = Limits {
     max_entry_bytes: 256 << 10,
     max_total_bytes: 2 << 20,
+    max_ratio: 0,
+    ..Limits::DEFAULT
 };
 
 /// One database as the reference finds it: name, path, bytes.

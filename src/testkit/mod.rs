@@ -6,3 +6,5 @@ pub mod archive_check;
 pub mod cache_check;
 pub mod cache_edit;
 pub mod corpus;
+pub mod csv_check;
+pub mod faults;

@@ -345,3 +345,70 @@ pub fn sorted(names: &[&str]) -> Vec<String> {
     v.sort();
     v
 }
+
+/// A CSV fixture as written, without its final line break, with CRLF line ends, and both: every fixture
+/// must mean the same in each. Line ends inside quoted fields are part of the field and stay as written.
+pub fn variants(text: impl AsRef<[u8]>) -> Vec<(&'static str, Vec<u8>)> {
+    let text = text.as_ref();
+    let crlf = with_crlf(text);
+    vec![
+        ("as written", text.to_vec()),
+        ("without its final newline", without_final_newline(text)),
+        ("with CRLF", crlf.clone()),
+        (
+            "with CRLF, without its final newline",
+            without_final_newline(&crlf),
+        ),
+    ]
+}
+
+/// Runs `test` on every variant of a fixture, naming the variant when it fails.
+pub fn for_each_variant(text: impl AsRef<[u8]>, mut test: impl FnMut(&[u8])) {
+    for (variant, bytes) in variants(text) {
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(&bytes)));
+        if let Err(panic) = run {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            panic!("fixture {variant}: {message}");
+        }
+    }
+}
+
+/// Whether each byte is inside a quoted field (quotes toggle; a doubled quote toggles twice).
+fn quoted(text: &[u8]) -> Vec<bool> {
+    let mut inside = false;
+    text.iter()
+        .map(|&b| {
+            if b == b'"' {
+                inside = !inside;
+            }
+            inside
+        })
+        .collect()
+}
+
+/// Every LF that ends a row (outside quotes, not already after a CR) becomes CRLF.
+fn with_crlf(text: &[u8]) -> Vec<u8> {
+    let inside = quoted(text);
+    let mut out = Vec::with_capacity(text.len() + text.len() / 8);
+    for (i, &b) in text.iter().enumerate() {
+        if b == b'\n' && !inside[i] && (i == 0 || text[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
+}
+
+/// The fixture with the line breaks after its last row removed (unless they are inside a quoted field).
+fn without_final_newline(text: &[u8]) -> Vec<u8> {
+    let inside = quoted(text);
+    let mut end = text.len();
+    while end > 0 && matches!(text[end - 1], b'\r' | b'\n') && !inside[end - 1] {
+        end -= 1;
+    }
+    text[..end].to_vec()
+}
