@@ -49,6 +49,10 @@ pub enum ArchiveError {
     #[error("empty archive: it holds no entries")]
     NoEntries,
     #[error(
+        "its SHA-256 is {actual}, but the one given with it (computed at build time) is {declared}: the build script hashed another file"
+    )]
+    HashMismatch { declared: String, actual: String },
+    #[error(
         "no CSV databases in the archive ({skipped} entries skipped: {})",
         escape_controls(examples)
     )]

@@ -5,27 +5,41 @@
 //! [`CacheManager`], when the file can be loaded instead of parsing CSV. The library knows nothing of
 //! terminals: the command line and the inspector are built on top of it.
 //!
-//! ```
-//! use backstore::cache::{ArchiveSource, CacheManager, ManagerOptions};
+//! An application embeds its own archive and reads it through a [`CacheManager`]:
 //!
-//! // The embedded archive, kept in memory only (no data dir): nothing is written.
-//! let manager = CacheManager::new(ManagerOptions {
-//!     source: ArchiveSource::Embedded,
-//!     data_dir: None,
-//!     limits: Default::default(),
-//! });
-//! let loaded = manager.load_or_build()?;
-//! let colours = loaded.catalog.get("colours").expect("the embedded data has colours");
-//! let teal = colours.lookup("Teal").expect("Teal is a colour");
-//! assert_eq!(teal.value(1), Some("#008080"));
-//! # Ok::<(), backstore::Error>(())
 //! ```
+//! use backstore::{ArchiveSource, CacheManager, ManagerOptions};
+//!
+//! static ARCHIVE: &[u8] = include_bytes!("../assets/databases.tar.gz");
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Colour { colour: String, hex: String, description: Option<String> }
+//!
+//! let manager = CacheManager::new(
+//!     ManagerOptions::for_app("myapp")            // the platform data dir of "myapp"
+//!         .source(ArchiveSource::Bytes(ARCHIVE))  // the application's own embedded archive
+//! #       .in_memory()
+//! );
+//! let loaded = manager.load_or_build()?;         // loaded.report says what happened and why
+//! let colours = loaded.catalog.get("colours").unwrap();
+//! let teal = colours.lookup("Teal").unwrap();
+//! assert_eq!(teal.get("hex"), Some("#008080"));  // by column name; `None` for a missing field
+//! let all: Vec<Colour> = colours.deserialize::<Colour>().collect::<Result<_, _>>()?;
+//! # assert!(all.iter().any(|c| c.hex == "#008080" && c.description.is_some()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`embed::hash_at_build_time`] hashes the archive in a build script, so that a warm start hashes nothing
+//! ([`ArchiveSource::prehashed`]); `examples/app` is a whole application doing so. With
+//! `default-features = false` the library builds without the command line, the inspector and backstore's
+//! demo data.
 
 pub mod cache;
 pub mod catalog;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod embed;
+#[cfg(feature = "demo")]
 pub mod embedded;
 pub mod error;
 pub mod hex;
@@ -38,7 +52,9 @@ pub mod timing;
 pub mod tui;
 pub mod units;
 
-pub use cache::{CacheManager, CacheState, CacheStatus, LoadReport, ManagerOptions};
-pub use catalog::{Catalog, Database, Limits, Record};
+pub use cache::{
+    ArchiveSource, CacheManager, CacheState, CacheStatus, LoadReport, Loaded, ManagerOptions,
+};
+pub use catalog::{Catalog, Database, DeserializeError, Limits, Record};
 pub use error::{ArchiveError, Error};
 pub use record::RecordData;

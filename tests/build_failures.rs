@@ -96,7 +96,7 @@ fn a_panicking_database_is_reported_by_the_manager_and_the_cache_has_the_archive
 
     // The embedded archive in the same data dir is not fooled into a "fresh" cache of other data.
     let embedded = CacheManager::new(ManagerOptions {
-        source: ArchiveSource::Embedded,
+        source: ArchiveSource::demo(),
         data_dir: Some(sandbox.data_dir()),
         limits: Limits::default(),
     });

@@ -869,7 +869,7 @@ fn the_embedded_manager_is_static_and_the_embedded_hash_matches_the_archive() {
     let first: &'static CacheManager = backstore::cache::embedded();
     let second = backstore::cache::embedded();
     assert!(std::ptr::eq(first, second));
-    assert_eq!(first.options().source, ArchiveSource::Embedded);
+    assert_eq!(first.options().source, ArchiveSource::demo());
     assert_eq!(
         backstore::embedded::SHA256,
         sha256(backstore::embedded::ARCHIVE)
@@ -884,7 +884,7 @@ fn the_embedded_manager_is_static_and_the_embedded_hash_matches_the_archive() {
 fn an_embedded_manager_with_a_temporary_data_dir_builds_then_loads() {
     let sandbox = Sandbox::new();
     let options = ManagerOptions {
-        source: ArchiveSource::Embedded,
+        source: ArchiveSource::demo(),
         data_dir: Some(sandbox.data_dir()),
         limits: Limits::default(),
     };

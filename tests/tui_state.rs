@@ -16,7 +16,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 fn manager(dir: &std::path::Path) -> Arc<CacheManager> {
     Arc::new(CacheManager::new(ManagerOptions {
-        source: ArchiveSource::Embedded,
+        source: ArchiveSource::demo(),
         data_dir: Some(dir.to_path_buf()),
         limits: Default::default(),
     }))

@@ -1,16 +1,16 @@
 //! The archive a manager reads: its bytes, its identity (hash and size, remembered while the file is
 //! unchanged) and what it holds (version and per-database hashes) for judging a cache file without loading it.
 
-use std::fs;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use bytes::Bytes;
 use tracing::debug;
 
 use super::options::ArchiveSource;
 use super::report::{Phase, PhaseTimings};
+use crate::catalog::pack::{self, Seen, SourceKind};
 use crate::catalog::{self, Catalog, Limits};
 use crate::error::{ArchiveError, Error, Result};
 
@@ -21,8 +21,8 @@ pub(super) struct ArchiveId {
     pub(super) bytes: u64,
 }
 
-/// Size and modification time of a path archive: while they hold, its hash is not computed again.
-type Stamp = (u64, Option<SystemTime>);
+/// Size and modification time of a path archive's files: while they hold, its hash is not computed again.
+pub(super) type Stamp = Vec<Seen>;
 
 /// What the current archive holds, for judging a cache file without loading it.
 #[derive(Debug, Clone)]
@@ -51,8 +51,12 @@ impl Archive {
         }
     }
 
-    pub(super) fn is_embedded(&self) -> bool {
-        matches!(self.source, ArchiveSource::Embedded)
+    /// The SHA-256 the archive is declared to have, for checking a build against.
+    pub(super) fn declared_sha256(&self) -> Option<[u8; 32]> {
+        match &self.source {
+            ArchiveSource::Prehashed { sha256, .. } => Some(*sha256),
+            _ => None,
+        }
     }
 
     pub(super) fn limits(&self) -> &Limits {
@@ -71,30 +75,35 @@ impl Archive {
         self.error(ArchiveError::Unreadable(e))
     }
 
-    /// The archive's bytes, and for a path archive the size and mtime they were read at.
+    /// The archive's bytes (a folder or a CSV file packed as a tar), and for a path the sizes and mtimes
+    /// of the files they were read from.
     pub(super) fn bytes(&self) -> Result<(Bytes, Option<Stamp>)> {
         match &self.source {
-            ArchiveSource::Embedded => Ok((Bytes::from_static(crate::embedded::ARCHIVE), None)),
+            ArchiveSource::Bytes(bytes) | ArchiveSource::Prehashed { bytes, .. } => {
+                Ok((Bytes::from_static(bytes), None))
+            }
             ArchiveSource::Path(path) => {
-                let stamp = stamp_of(path).map_err(|e| self.unreadable(e))?;
-                let bytes = fs::read(path).map_err(|e| self.unreadable(e))?;
+                let stamp = pack::stamp(path).map_err(|e| self.unreadable(e))?;
+                let bytes = read_source(path).map_err(|e| self.unreadable(e))?;
                 Ok((Bytes::from(bytes), Some(stamp)))
             }
         }
     }
 
-    /// What identifies the archive: a compile-time constant when embedded; for a path, its hash,
-    /// computed again only when the file's size or mtime changed. The bytes are not kept.
+    /// What identifies the archive: the build-time hash of a prehashed archive; the hash of other bytes in
+    /// memory, computed once per process; for a path, its hash, computed again only when a file's size or
+    /// mtime changed. The bytes are not kept.
     pub(super) fn id(&self, timings: &mut PhaseTimings) -> Result<ArchiveId> {
         let t = Instant::now();
         let id = match &self.source {
-            ArchiveSource::Embedded => ArchiveId {
-                sha256: crate::embedded::SHA256,
-                bytes: crate::embedded::ARCHIVE.len() as u64,
+            ArchiveSource::Prehashed { bytes, sha256 } => ArchiveId {
+                sha256: *sha256,
+                bytes: bytes.len() as u64,
             },
+            ArchiveSource::Bytes(bytes) => in_memory_id(bytes),
             ArchiveSource::Path(path) => {
-                let stamp = stamp_of(path).map_err(|e| self.unreadable(e))?;
-                let known = *lock(&self.known);
+                let stamp = pack::stamp(path).map_err(|e| self.unreadable(e))?;
+                let known = lock(&self.known).clone();
                 match known {
                     Some((seen, id)) if seen == stamp => id,
                     _ => {
@@ -145,9 +154,33 @@ impl Archive {
     }
 }
 
-fn stamp_of(path: &Path) -> std::io::Result<Stamp> {
-    let meta = fs::metadata(path)?;
-    Ok((meta.len(), meta.modified().ok()))
+/// A path's archive bytes: the file itself, or the tar a folder or a CSV file packs into.
+fn read_source(path: &Path) -> std::io::Result<Vec<u8>> {
+    match SourceKind::of(path)? {
+        SourceKind::Archive => pack::read_regular(path),
+        SourceKind::Folder => pack::pack_folder(path),
+        SourceKind::Csv => pack::pack_csv(path),
+    }
+}
+
+/// The identity of bytes in memory, hashed the first time this process asks. `'static` bytes never move,
+/// so their address and length name them.
+fn in_memory_id(bytes: &'static [u8]) -> ArchiveId {
+    static HASHED: Mutex<Vec<(usize, usize, [u8; 32])>> = Mutex::new(Vec::new());
+    let name = (bytes.as_ptr() as usize, bytes.len());
+    let known = lock(&HASHED)
+        .iter()
+        .find(|(at, len, _)| (*at, *len) == name)
+        .map(|(_, _, sha)| *sha);
+    let sha256 = known.unwrap_or_else(|| {
+        let sha = catalog::archive::sha256(bytes);
+        lock(&HASHED).push((name.0, name.1, sha));
+        sha
+    });
+    ArchiveId {
+        sha256,
+        bytes: bytes.len() as u64,
+    }
 }
 
 pub(super) fn owned_hashes(catalog: &Catalog) -> Vec<(String, [u8; 32])> {

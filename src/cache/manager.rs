@@ -26,7 +26,7 @@ use super::wire::Unchecked;
 use super::write::{self, WriteLock};
 use crate::catalog::index::Sections;
 use crate::catalog::{self, Catalog, Database};
-use crate::error::{Error, Result};
+use crate::error::{ArchiveError, Error, Result};
 use crate::record::RecordData;
 
 /// The data a load produced and how it went.
@@ -46,7 +46,8 @@ pub struct CacheManager {
     write_failure: Mutex<Option<([u8; 32], Unusable)>>,
 }
 
-/// The process-wide manager for the embedded archive and the default data dir, created on first use.
+/// The process-wide manager for backstore's demo data and the default data dir, created on first use.
+#[cfg(feature = "demo")]
 pub fn embedded() -> &'static CacheManager {
     static MANAGER: OnceLock<CacheManager> = OnceLock::new();
     MANAGER.get_or_init(|| CacheManager::new(ManagerOptions::default()))
@@ -64,6 +65,18 @@ impl CacheManager {
 
     pub fn options(&self) -> &ManagerOptions {
         &self.options
+    }
+
+    /// The files the archive is read from, with their sizes and modification times: one for an archive
+    /// file, every file of a folder of CSVs, none for an archive in memory. Comparing two readings tells a
+    /// watcher the sources were edited.
+    pub fn source_files(&self) -> Vec<crate::catalog::pack::Seen> {
+        match &self.options.source {
+            super::ArchiveSource::Path(path) => {
+                crate::catalog::pack::stamp(path).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// `<data dir>/cache`, where cache files live.
@@ -373,14 +386,20 @@ impl CacheManager {
         let (bytes, stamp) = self.archive.bytes()?;
         timings.add(Phase::Hash, t.elapsed());
         let size = bytes.len() as u64;
-        // A path archive is hashed again from the very bytes parsed, on a spare core.
-        let known = self
-            .archive
-            .is_embedded()
-            .then_some(crate::embedded::SHA256);
-        let built = catalog::build_from(bytes, self.archive.limits(), known)
+        // The archive is hashed from the very bytes parsed, on a spare core, also when a build-time hash
+        // came with it: one that names other bytes would make every warm start miss the cache, so it is
+        // refused.
+        let built = catalog::build_from(bytes, self.archive.limits(), None)
             .map_err(|error| self.archive.error(error))?;
         let sha256 = built.archive_sha256;
+        if let Some(declared) = self.archive.declared_sha256()
+            && declared != sha256
+        {
+            return Err(self.archive.error(ArchiveError::HashMismatch {
+                declared: crate::hex::encode(&declared),
+                actual: crate::hex::encode(&sha256),
+            }));
+        }
         let archive = ArchiveId {
             sha256,
             bytes: size,

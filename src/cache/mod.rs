@@ -16,8 +16,12 @@ pub mod validate;
 pub(crate) mod wire;
 pub mod write;
 
-pub use manager::{CacheManager, Loaded, embedded};
-pub use options::{ArchiveSource, ManagerOptions, default_data_dir, default_data_dir_for};
+#[cfg(feature = "demo")]
+pub use manager::embedded;
+pub use manager::{CacheManager, Loaded};
+pub use options::{
+    ArchiveSource, ManagerOptions, app_data_dir, default_data_dir, default_data_dir_for,
+};
 pub use problem::{BodyProblem, Corruption, Distrust, FileKind, IoFailure, Unusable};
 pub use report::{
     ArchiveInfo, BuildReason, CacheFileInfo, CacheState, CacheStatus, Change, ChangeKind, Depth,

@@ -15,7 +15,7 @@ impl<'a> Record<'a> {
     ///
     /// ```
     /// # use backstore::cache::{ArchiveSource, CacheManager, ManagerOptions};
-    /// # let manager = CacheManager::new(ManagerOptions { source: ArchiveSource::Embedded, data_dir: None, limits: Default::default() });
+    /// # let manager = CacheManager::new(ManagerOptions { source: ArchiveSource::demo(), data_dir: None, limits: Default::default() });
     /// # let loaded = manager.load_or_build()?;
     /// let colours = loaded.catalog.get("colours").unwrap();
     /// assert_eq!(colours.lookup("Teal").unwrap().get("hex"), Some("#008080"));

@@ -40,7 +40,7 @@ impl Database {
     /// #[derive(serde::Deserialize)]
     /// struct Colour { colour: String, hex: String, description: Option<String> }
     ///
-    /// # let manager = CacheManager::new(ManagerOptions { source: ArchiveSource::Embedded, data_dir: None, limits: Default::default() });
+    /// # let manager = CacheManager::new(ManagerOptions { source: ArchiveSource::demo(), data_dir: None, limits: Default::default() });
     /// # let loaded = manager.load_or_build()?;
     /// let colours = loaded.catalog.get("colours").unwrap();
     /// let all: Vec<Colour> = colours.deserialize::<Colour>().collect::<Result<_, _>>()?;

@@ -8,6 +8,7 @@ pub(crate) mod csv;
 mod deserialize;
 pub mod index;
 pub mod limits;
+pub mod pack;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;

@@ -29,7 +29,8 @@ pub struct Cli {
 /// Options every subcommand accepts, before or after its name.
 #[derive(Debug, Clone, Args)]
 pub struct Global {
-    /// Archive to read instead of the embedded one (a .tar.gz of CSV files).
+    /// Archive to read instead of the embedded demo data: a .tar.gz or .tar of CSV files, one .csv file, or a
+    /// folder of CSV files.
     #[arg(long, global = true, value_name = "PATH")]
     pub archive: Option<PathBuf>,
     /// Data directory; the cache lives in its cache/ folder [default: $BACKSTORE_DATA_DIR, else the
@@ -136,7 +137,7 @@ impl Global {
     pub fn manager(&self, data_dir: Option<PathBuf>) -> CacheManager {
         let source = match &self.archive {
             Some(path) => ArchiveSource::Path(path.clone()),
-            None => ArchiveSource::Embedded,
+            None => ArchiveSource::demo(),
         };
         let data_dir = data_dir
             .or_else(|| self.data_dir.clone())

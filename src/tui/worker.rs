@@ -147,23 +147,18 @@ pub fn spawn_search(job: SearchJob, tx: Sender<Event>) {
 
 /// Size and modification time of the files that decide the status, to notice changes cheaply.
 fn fingerprint(manager: &CacheManager) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+    let mut stamps = manager.source_files();
     let mut files: Vec<PathBuf> = Vec::new();
-    if let crate::cache::ArchiveSource::Path(p) = &manager.options().source {
-        files.push(p.clone());
-    }
     if let Some(dir) = manager.cache_dir()
         && let Ok(entries) = std::fs::read_dir(&dir)
     {
         files.extend(entries.filter_map(|e| e.ok()).map(|e| e.path()));
     }
-    let mut stamps: Vec<_> = files
-        .into_iter()
-        .map(|p| {
-            let meta = std::fs::metadata(&p).ok();
-            let len = meta.as_ref().map_or(0, |m| m.len());
-            (p, len, meta.and_then(|m| m.modified().ok()))
-        })
-        .collect();
+    stamps.extend(files.into_iter().map(|p| {
+        let meta = std::fs::metadata(&p).ok();
+        let len = meta.as_ref().map_or(0, |m| m.len());
+        (p, len, meta.and_then(|m| m.modified().ok()))
+    }));
     stamps.sort();
     stamps
 }
