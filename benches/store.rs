@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use backstore::cache::{ArchiveSource, CacheManager, ManagerOptions};
-use backstore::search::{self, Query, Scope};
+use backstore::search::{self, Mode, Query, Scope};
 use backstore::testkit::corpus::{self, CorpusSpec};
 use divan::Bencher;
 use divan::black_box;
@@ -122,7 +122,7 @@ fn lookup(bencher: Bencher, size: Size) {
 fn fuzzy_search(bencher: Bencher, size: Size) {
     let (manager, _data) = manager(size);
     let catalog = manager.loaded().expect("loaded").catalog;
-    let query = Query::new("tanira");
+    let query = Query::new("tanira", Mode::Fuzzy).expect("a fuzzy query");
     let never = AtomicBool::new(false);
     bencher.bench_local(|| search::search(&catalog, &query, Scope::All, None, &never));
 }

@@ -5,6 +5,7 @@
 
 mod commands;
 mod render;
+mod search;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::cache::{ArchiveSource, CacheManager, ManagerOptions, default_data_dir};
 use crate::catalog::Limits;
+use crate::search::Mode;
 
 /// Inspect and manage the binary cache of an archive of CSV databases.
 #[derive(Debug, Parser)]
@@ -68,12 +70,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Fuzzy search over keys and values, best match first.
+    /// Find records by key or value, key hits first. Exit 1 when nothing matches.
+    ///
+    /// `COLUMN:TEXT` looks in one column only; `\:` is a colon that scopes nothing.
     Search {
         query: String,
         /// Search only this database.
         #[arg(long, value_name = "DB")]
         db: Option<String>,
+        /// How to match: substring (smart case: an upper-case letter makes it exact), regex (smart
+        /// case too), or fuzzy (the characters in order and close together).
+        #[arg(long, default_value_t = Mode::Substring, value_parser = |s: &str| s.parse::<Mode>())]
+        mode: Mode,
         /// Show at most this many results.
         #[arg(long, default_value_t = 20)]
         limit: usize,
@@ -174,16 +182,19 @@ pub fn execute(global: &Global, command: Command, out: &mut impl Write) -> Resul
         Command::Search {
             query,
             db,
+            mode,
             limit,
             json,
-        } => commands::search(
-            &global.manager(None),
-            &query,
-            db.as_deref(),
-            limit,
-            json,
-            out,
-        ),
+        } => {
+            let args = search::SearchArgs {
+                text: &query,
+                mode,
+                database: db.as_deref(),
+                limit,
+                json,
+            };
+            search::search(&global.manager(None), &args, out)
+        }
         Command::Bench { runs, warmup, json } => commands::bench(global, runs, warmup, json, out),
     }
 }

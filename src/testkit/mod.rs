@@ -3,3 +3,5 @@
 //! feature, so applications never compile or ship it.
 
 pub mod corpus;
+pub mod search;
+pub mod tables;
