@@ -28,6 +28,7 @@ pub mod cli;
 pub mod embedded;
 pub mod error;
 pub mod hex;
+pub mod insight;
 pub mod record;
 pub mod search;
 #[cfg(feature = "testkit")]

@@ -1,6 +1,7 @@
 //! The data model, with no disk cache involved: archive bytes -> every database's index.
 
 pub mod archive;
+pub(crate) mod arena;
 pub mod compare;
 pub(crate) mod csv;
 pub mod index;

@@ -18,7 +18,7 @@ use std::ops::Range;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use memchr::memmem;
 
-use super::arena::Prefilter;
+use super::scan::Prefilter;
 
 /// The non-ASCII characters whose lower case holds ASCII: `İ` (to `i` + U+0307) and `K` (to `k`).
 pub(crate) const LOWER_TO_ASCII: [char; 2] = ['\u{130}', '\u{212a}'];

@@ -13,12 +13,12 @@
 //! Hits are ranked: key hits first, then by score (for substring and regex: a match covering the whole
 //! field, then one at its start, then the rest; for fuzzy: skim's score), then in catalog order.
 
-mod arena;
 pub mod fuzzy;
 mod literal;
 pub mod query;
 mod regexp;
 mod run;
+mod scan;
 
 use std::ops::Range;
 

@@ -16,7 +16,7 @@ use regex::bytes::{Regex, RegexBuilder};
 use regex_syntax::ast::{self, Ast};
 
 use super::QueryError;
-use super::arena::Prefilter;
+use super::scan::Prefilter;
 
 /// Compiled programs are capped, so a pathological pattern is an error rather than a memory hog.
 const SIZE_LIMIT: usize = 64 << 20;

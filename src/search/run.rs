@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use super::arena::{self, FieldHit};
+use super::scan::{self, FieldHit};
 use super::{Found, Hit, Matcher, Query, QueryError, Scope, SearchError, query};
 use crate::catalog::{Catalog, Database};
 
@@ -187,7 +187,7 @@ fn run_job(catalog: &Catalog, query: &Query, job: &Job, cancel: &AtomicBool) -> 
             if let Some(prefilter) = arena_prefilter(query, *column) {
                 let mut found = Vec::new();
                 let check = |field: &str| query.find(field);
-                arena::scan(db, records.clone(), prefilter, &check, cancel, &mut found)?;
+                scan::scan(db, records.clone(), prefilter, &check, cancel, &mut found)?;
                 hits.extend(found.into_iter().map(
                     |FieldHit {
                          record,
@@ -233,7 +233,7 @@ fn run_job(catalog: &Catalog, query: &Query, job: &Job, cancel: &AtomicBool) -> 
 }
 
 /// The whole-arena prefilter for this query, when it can be used.
-fn arena_prefilter(query: &Query, column: Option<usize>) -> Option<&dyn arena::Prefilter> {
+fn arena_prefilter(query: &Query, column: Option<usize>) -> Option<&dyn scan::Prefilter> {
     if column.is_some() {
         return None;
     }

@@ -3,5 +3,6 @@
 //! feature, so applications never compile or ship it.
 
 pub mod corpus;
+pub mod insight;
 pub mod search;
 pub mod tables;

@@ -1,102 +1,15 @@
-//! A read-only view of a database's text arena, and the scan that turns occurrences found in the whole
-//! arena into per-field matches.
+//! The scan that turns occurrences found in a database's whole text arena into per-field matches.
 //!
 //! Fields lie back to back in one buffer with nothing between them, so one search over the buffer is far
 //! cheaper than one per field. An occurrence found there belongs to the field it starts in; one that runs
 //! past that field's end, or any a prefilter cannot vouch for, is checked again on the field alone.
-//! Offsets that do not add up (a crafted cache) make the view answer "nothing", never panic.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::{Found, tier};
 use crate::catalog::Database;
-
-/// The sections of one database, as byte offsets.
-pub(crate) struct Arena<'a> {
-    pub(crate) text: &'a [u8],
-    ends: &'a [u8],
-    starts: &'a [u8],
-}
-
-impl<'a> Arena<'a> {
-    pub(crate) fn of(db: &'a Database) -> Self {
-        let sections = db.sections();
-        Arena {
-            text: &sections.text,
-            ends: &sections.field_ends,
-            starts: &sections.record_starts,
-        }
-    }
-
-    pub(crate) fn fields(&self) -> usize {
-        self.ends.len() / 4
-    }
-
-    /// Index of the first field of a record; `records()` gives the end sentinel.
-    pub(crate) fn first_field(&self, record: usize) -> Option<usize> {
-        u32_at(self.starts, record)
-    }
-
-    pub(crate) fn field_end(&self, field: usize) -> Option<usize> {
-        u32_at(self.ends, field)
-    }
-
-    pub(crate) fn field_start(&self, field: usize) -> Option<usize> {
-        match field {
-            0 => Some(0),
-            f => self.field_end(f - 1),
-        }
-    }
-
-    /// Where a record's text starts in the arena (its first field's start).
-    fn record_offset(&self, record: usize) -> Option<usize> {
-        let field = self.first_field(record)?;
-        if field >= self.fields() {
-            return Some(self.text.len());
-        }
-        self.field_start(field)
-    }
-
-    pub(crate) fn field_bytes(&self, field: usize) -> Option<&'a [u8]> {
-        let (start, end) = (self.field_start(field)?, self.field_end(field)?);
-        self.text.get(start..end)
-    }
-
-    /// The field holding arena byte `pos`: the first whose end is past it (empty fields hold nothing).
-    fn field_at(&self, pos: usize, from: usize) -> Option<usize> {
-        let (mut lo, mut hi) = (from, self.fields());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.field_end(mid)? > pos {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
-        }
-        (lo < self.fields()).then_some(lo)
-    }
-
-    /// The record a field belongs to, searching records from `from` on.
-    fn record_of(&self, field: usize, from: usize, records: usize) -> Option<usize> {
-        let (mut lo, mut hi) = (from, records);
-        // The last record whose first field is at or before `field`.
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.first_field(mid + 1)? > field {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
-        }
-        (lo < records).then_some(lo)
-    }
-}
-
-fn u32_at(section: &[u8], index: usize) -> Option<usize> {
-    let start = index.checked_mul(4)?;
-    let bytes = section.get(start..start.checked_add(4)?)?;
-    Some(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize)
-}
+use crate::catalog::arena::Arena;
 
 /// A way to look for occurrences in the whole arena.
 pub(crate) trait Prefilter {
@@ -110,7 +23,7 @@ pub(crate) trait Prefilter {
 pub(crate) struct FieldHit {
     pub(crate) record: usize,
     pub(crate) field: usize,
-    pub(crate) found: super::Found,
+    pub(crate) found: Found,
 }
 
 /// Scans records `range` of a database for the first matching field of each record. `prefilter` finds
@@ -120,7 +33,7 @@ pub(crate) fn scan(
     db: &Database,
     range: Range<usize>,
     prefilter: &dyn Prefilter,
-    check: &dyn Fn(&str) -> Option<super::Found>,
+    check: &dyn Fn(&str) -> Option<Found>,
     cancel: &AtomicBool,
     out: &mut Vec<FieldHit>,
 ) -> Option<()> {
@@ -164,7 +77,7 @@ impl Cursor {
         self,
         arena: &Arena,
         prefilter: &dyn Prefilter,
-        check: &dyn Fn(&str) -> Option<super::Found>,
+        check: &dyn Fn(&str) -> Option<Found>,
         out: &mut Vec<FieldHit>,
     ) -> Option<Self> {
         if self.pos >= self.end {
@@ -177,8 +90,8 @@ impl Cursor {
         let first = arena.first_field(record)?;
         let hit = if sure && found.end <= field_end {
             let span = found.start - start..found.end - start;
-            let score = super::tier(&span, field_end - start);
-            Some(super::Found { span, score })
+            let score = tier(&span, field_end - start);
+            Some(Found { span, score })
         } else {
             arena
                 .field_bytes(field)
