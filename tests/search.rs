@@ -106,7 +106,7 @@ proptest! {
 /// Enough records for several chunks per database, so hits at chunk edges are checked too.
 #[test]
 fn large_databases_split_into_chunks_match_the_reference() {
-    let rows: Vec<Vec<String>> = (0..20_000)
+    let rows: Vec<Vec<String>> = (0..12_000)
         .map(|i| vec![format!("k{i}"), format!("v{}", i % 977), "x".repeat(i % 3)])
         .collect();
     let table = Table {

@@ -4,6 +4,7 @@ pub mod archive;
 pub(crate) mod arena;
 pub mod compare;
 pub(crate) mod csv;
+pub mod diff;
 pub mod index;
 
 use std::sync::{Mutex, mpsc};

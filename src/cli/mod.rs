@@ -4,6 +4,7 @@
 //! subcommand the inspector opens.
 
 mod commands;
+mod diff;
 mod render;
 mod search;
 
@@ -88,6 +89,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What changed between the cache file and the archive, record by record (a stale cache's
+    /// difference). Exit 0 when identical, 1 when they differ.
+    Diff(JsonFlag),
     /// Time N cold builds against N warm loads, interleaved, after K warm-up pairs.
     Bench {
         #[arg(long, default_value_t = 30)]
@@ -195,6 +199,7 @@ pub fn execute(global: &Global, command: Command, out: &mut impl Write) -> Resul
             };
             search::search(&global.manager(None), &args, out)
         }
+        Command::Diff(f) => diff::diff(&global.manager(None), f.json, out),
         Command::Bench { runs, warmup, json } => commands::bench(global, runs, warmup, json, out),
     }
 }

@@ -3,6 +3,7 @@
 //! feature, so applications never compile or ship it.
 
 pub mod corpus;
+pub mod diff;
 pub mod insight;
 pub mod search;
 pub mod tables;
