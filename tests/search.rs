@@ -14,19 +14,30 @@ use std::sync::atomic::AtomicBool;
 /// Letters chosen for their case rules, ASCII look-alikes, spaces, newlines and colons.
 const ALPHABET: &str = "aAbBkKiIİıeéÉsSßẞσςΣ :\n,\u{212a}";
 
+/// ASCII only, so the scans that need ASCII text (fuzzy's) are the ones checked.
+const ASCII: &str = "aAbBkKsS :\n,";
+
 fn text(max: usize) -> impl Strategy<Value = String> {
-    let chars: Vec<char> = ALPHABET.chars().collect();
+    text_of(ALPHABET, max)
+}
+
+fn text_of(alphabet: &'static str, max: usize) -> impl Strategy<Value = String> {
+    let chars: Vec<char> = alphabet.chars().collect();
     proptest::collection::vec(proptest::sample::select(chars), 0..=max)
         .prop_map(|c| c.into_iter().collect())
 }
 
 fn table(name: &'static str) -> impl Strategy<Value = Table> {
+    table_of(name, ALPHABET)
+}
+
+fn table_of(name: &'static str, alphabet: &'static str) -> impl Strategy<Value = Table> {
     let columns = ["key", "name", "Note"];
     (1..=3usize, 0..12usize).prop_flat_map(move |(width, rows)| {
         let header: Vec<String> = columns[..width].iter().map(|c| c.to_string()).collect();
         // Rows a field short or long now and then, as ragged CSV is.
         let row = (width.saturating_sub(1)..=width + 1)
-            .prop_flat_map(|n| proptest::collection::vec(text(10), n.max(1)));
+            .prop_flat_map(move |n| proptest::collection::vec(text_of(alphabet, 10), n.max(1)));
         proptest::collection::vec(row, rows).prop_map(move |rows| Table {
             name: name.to_string(),
             header: header.clone(),
@@ -95,6 +106,16 @@ proptest! {
     #[test]
     fn regex_matches_its_reference(tables in catalog_tables(), q in query(Mode::Regex)) {
         check_search(&tables::catalog(&tables), &q, Mode::Regex);
+    }
+
+    #[test]
+    fn ascii_fuzzy_and_substring_match_their_reference(
+        table in table_of("ascii", ASCII),
+        q in text_of(ASCII, 5),
+        fuzzy in any::<bool>(),
+    ) {
+        let mode = if fuzzy { Mode::Fuzzy } else { Mode::Substring };
+        check_search(&tables::catalog(&[table]), &q, mode);
     }
 
     #[test]

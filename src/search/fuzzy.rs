@@ -73,6 +73,7 @@ impl Fuzzy {
             return None;
         }
         let folded = fold_accents(field);
+        let limit = self.chars.len() + SLACK;
         let (start, end) = if folded.is_ascii() && self.pattern.is_ascii() {
             let eq = |a: &u8, b: &u8| {
                 if self.case_sensitive {
@@ -81,26 +82,27 @@ impl Fuzzy {
                     a.eq_ignore_ascii_case(b)
                 }
             };
-            min_window(folded.as_bytes(), self.pattern.as_bytes(), eq)?
+            min_window(folded.as_bytes(), self.pattern.as_bytes(), limit, eq)?
         } else {
             let chars: Vec<char> = folded.chars().collect();
-            min_window(&chars, &self.chars, |a, b| self.eq(*a, *b))?
+            min_window(&chars, &self.chars, limit, |a, b| self.eq(*a, *b))?
         };
-        if end - start > self.chars.len() + SLACK {
-            return None;
-        }
-        // Byte offset of every character of the field, and its end.
-        let offsets: Vec<usize> = field
-            .char_indices()
-            .map(|(o, _)| o)
-            .chain([field.len()])
-            .collect();
-        let folded_offsets: Vec<usize> = folded
-            .char_indices()
-            .map(|(o, _)| o)
-            .chain([folded.len()])
-            .collect();
-        let window = &folded[folded_offsets[start]..folded_offsets[end]];
+        // Byte offsets of the window's characters in the field and in its folded copy (the same when
+        // the field is ASCII), and the end of the last.
+        let (offsets, folded_offsets): (Vec<usize>, Vec<usize>) = if field.is_ascii() {
+            ((start..=end).collect(), (start..=end).collect())
+        } else {
+            let at = |text: &str| -> Vec<usize> {
+                text.char_indices()
+                    .map(|(o, _)| o)
+                    .chain([text.len()])
+                    .skip(start)
+                    .take(end - start + 1)
+                    .collect()
+            };
+            (at(field), at(&folded))
+        };
+        let window = &folded[folded_offsets[0]..folded_offsets[end - start]];
         let (score, positions) = match self.matcher.fuzzy_indices(window, &self.pattern) {
             Some((score, positions)) => (score, positions),
             // Skim found no alignment in a window that holds one: score it as the weakest match.
@@ -108,8 +110,7 @@ impl Fuzzy {
         };
         let mut ranges: Vec<Range<usize>> = Vec::new();
         for p in positions {
-            let c = start + p;
-            let range = offsets[c]..offsets[c + 1];
+            let range = offsets[p]..offsets[p + 1];
             match ranges.last_mut() {
                 Some(last) if last.end == range.start => last.end = range.end,
                 _ => ranges.push(range),
@@ -119,49 +120,149 @@ impl Fuzzy {
     }
 }
 
-/// The first shortest window `start..end` of `hay` holding `needle` in order, as element indices.
-fn min_window<T>(hay: &[T], needle: &[T], eq: impl Fn(&T, &T) -> bool) -> Option<(usize, usize)> {
-    let n = needle.len();
+/// The first shortest window `start..end` of `hay` holding `needle` in order, as element indices, among
+/// windows of at most `limit` elements. From each start that matches the needle's first element, the
+/// earliest end is found greedily, so each start costs at most `limit` steps.
+fn min_window<T>(
+    hay: &[T],
+    needle: &[T],
+    limit: usize,
+    eq: impl Fn(&T, &T) -> bool,
+) -> Option<(usize, usize)> {
+    let (first, rest) = needle.split_first()?;
     let mut best: Option<(usize, usize)> = None;
-    let mut from = 0;
-    loop {
-        // Forward: the earliest end of a match starting at or after `from`.
-        let mut j = 0;
+    for start in 0..hay.len() {
+        if !eq(&hay[start], first) {
+            continue;
+        }
+        let bound = best
+            .map_or(limit, |(s, e)| e - s - 1)
+            .min(hay.len() - start);
+        let mut wanted = rest.iter();
+        let mut next = wanted.next();
         let mut end = None;
-        for (k, item) in hay.iter().enumerate().skip(from) {
-            if eq(item, &needle[j]) {
-                j += 1;
-                if j == n {
-                    end = Some(k);
+        if next.is_none() {
+            end = Some(start + 1);
+        }
+        for (k, item) in hay.iter().enumerate().take(start + bound).skip(start + 1) {
+            let Some(w) = next else { break };
+            if eq(item, w) {
+                next = wanted.next();
+                if next.is_none() {
+                    end = Some(k + 1);
                     break;
                 }
             }
         }
-        let Some(end) = end else { break };
-        // Backward: the latest start of a match ending there.
-        let mut j = n;
-        let mut start = end;
-        loop {
-            if eq(&hay[start], &needle[j - 1]) {
-                j -= 1;
-                if j == 0 {
-                    break;
-                }
+        if let Some(end) = end {
+            best = Some((start, end));
+            if end - start == needle.len() {
+                break;
             }
-            start -= 1;
-        }
-        if best.is_none_or(|(s, e)| end + 1 - start < e - s) {
-            best = Some((start, end + 1));
-        }
-        if end + 1 - start == n {
-            break;
-        }
-        from = start + 1;
-        if hay.len() - from < n {
-            break;
         }
     }
     best
+}
+
+/// A scan of an ASCII stretch of the arena for an ASCII pattern. Every compact match holds the
+/// pattern's rarest character (by a sample of the text) with its neighbours in the pattern at most
+/// [`SLACK`] characters away, so the scan jumps from one occurrence of that character to the next
+/// (memchr), rules most out by their neighbours, and looks for a compact run of the pattern around
+/// the rest. Each run found is only a candidate: the field it starts in is then matched on its own.
+pub(crate) struct Scan<'a> {
+    fuzzy: &'a Fuzzy,
+    /// Index in the pattern of the rarest character, and that character in both cases.
+    anchor: usize,
+    cases: (u8, u8),
+}
+
+/// Bytes of text sampled to find the pattern's rarest character.
+const SAMPLE: usize = 16 * 1024;
+
+impl Fuzzy {
+    pub(crate) fn scan(&self, text: &[u8]) -> Option<Scan<'_>> {
+        if !self.pattern.is_ascii() || !text.is_ascii() {
+            return None;
+        }
+        let mut counts = [0u32; 256];
+        for &b in &text[..text.len().min(SAMPLE)] {
+            counts[usize::from(b.to_ascii_lowercase())] += 1;
+        }
+        let bytes = self.pattern.as_bytes();
+        let anchor =
+            (0..bytes.len()).min_by_key(|&i| counts[usize::from(bytes[i].to_ascii_lowercase())])?;
+        let c = bytes[anchor];
+        Some(Scan {
+            fuzzy: self,
+            anchor,
+            cases: if self.case_sensitive {
+                (c, c)
+            } else {
+                (c.to_ascii_lowercase(), c.to_ascii_uppercase())
+            },
+        })
+    }
+
+    fn byte_eq(&self, a: &u8, b: &u8) -> bool {
+        if self.case_sensitive {
+            a == b
+        } else {
+            a.eq_ignore_ascii_case(b)
+        }
+    }
+}
+
+impl super::scan::Prefilter for Scan<'_> {
+    fn next(&self, hay: &[u8], from: usize) -> Option<(Range<usize>, bool)> {
+        let mut at = from;
+        loop {
+            let a = at + memchr::memchr2(self.cases.0, self.cases.1, hay.get(at..)?)?;
+            at = a + 1;
+            if let Some(window) = self.around(hay, from, a) {
+                return Some((window, false));
+            }
+        }
+    }
+}
+
+impl Scan<'_> {
+    /// The shortest run of the pattern with its anchor character at `a`, if compact enough: the rest
+    /// of the pattern matched as early as possible after `a` and as late as possible before it (each
+    /// side's greedy choice skips the fewest characters), not looking before `from`.
+    fn around(&self, hay: &[u8], from: usize, a: usize) -> Option<Range<usize>> {
+        let pattern = self.fuzzy.pattern.as_bytes();
+        let eq = |x: &u8, y: &u8| self.fuzzy.byte_eq(x, y);
+        let mut skipped = 0;
+        let (mut k, mut j) = (a + 1, self.anchor + 1);
+        while j < pattern.len() {
+            if eq(hay.get(k)?, &pattern[j]) {
+                j += 1;
+            } else {
+                skipped += 1;
+                if skipped > SLACK {
+                    return None;
+                }
+            }
+            k += 1;
+        }
+        let end = k;
+        let (mut k, mut j) = (a, self.anchor);
+        while j > 0 {
+            if k <= from {
+                return None;
+            }
+            k -= 1;
+            if eq(&hay[k], &pattern[j - 1]) {
+                j -= 1;
+            } else {
+                skipped += 1;
+                if skipped > SLACK {
+                    return None;
+                }
+            }
+        }
+        Some(k..end)
+    }
 }
 
 /// Replaces each accented letter by its base letter (é -> e, Ø stays), one character for one.
@@ -238,9 +339,11 @@ mod tests {
 
     #[test]
     fn the_shortest_window_is_found_wherever_it_is() {
-        assert_eq!(min_window(b"abxxabc", b"abc", u8::eq), Some((4, 7)));
-        assert_eq!(min_window(b"axbxc abc", b"abc", u8::eq), Some((6, 9)));
-        assert_eq!(min_window(b"ab", b"abc", u8::eq), None);
-        assert_eq!(min_window(b"cba", b"abc", u8::eq), None);
+        assert_eq!(min_window(b"abxxabc", b"abc", 9, u8::eq), Some((4, 7)));
+        assert_eq!(min_window(b"axbxc abc", b"abc", 9, u8::eq), Some((6, 9)));
+        assert_eq!(min_window(b"axbxc", b"abc", 9, u8::eq), Some((0, 5)));
+        assert_eq!(min_window(b"axbxc", b"abc", 4, u8::eq), None);
+        assert_eq!(min_window(b"ab", b"abc", 9, u8::eq), None);
+        assert_eq!(min_window(b"cba", b"abc", 9, u8::eq), None);
     }
 }

@@ -8,15 +8,16 @@
 //! itself, and a word-final capital sigma lowers to `ς`, so `οδος` finds `ΟΔΟΣ` but `σ` does not.
 //!
 //! The fast path never builds the lower case: an ASCII pattern is looked for in the raw bytes, ignoring
-//! ASCII case, over the whole arena at once (aho-corasick's SIMD prefilter). That is exact because no
-//! non-ASCII character lowers to ASCII except the two it also looks for, `İ` and the Kelvin sign `K`,
-//! whose fields get the slow path. A non-ASCII pattern cannot match an ASCII field, so only fields with a
-//! non-ASCII byte are lowered and compared.
+//! ASCII case, over a whole chunk of the arena at once (the regex crate's literal search, `(?i-u)`).
+//! That is exact because no non-ASCII character lowers to ASCII except two, `İ` and the Kelvin sign
+//! `K`: a chunk that holds one of them is searched for them too, and their fields get the slow path.
+//! A non-ASCII pattern cannot match an ASCII field, so only fields with a non-ASCII byte are lowered
+//! and compared.
 
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use memchr::memmem;
+use regex::bytes::{Regex, RegexBuilder};
 
 use super::scan::Prefilter;
 
@@ -30,23 +31,52 @@ pub(crate) struct Literal {
     /// The pattern's lower case, what a lowered field must contain.
     lower: String,
     finder: memmem::Finder<'static>,
-    /// For a case-insensitive ASCII pattern: the pattern (ASCII case ignored) and the two characters above.
-    folded: Option<AhoCorasick>,
+    /// For a case-insensitive ASCII pattern: how to find it ignoring ASCII case.
+    folded: Option<Folded>,
+}
+
+struct Folded {
+    /// The pattern, ASCII case ignored.
+    plain: Regex,
+    /// The pattern or one of [`LOWER_TO_ASCII`], for text that holds one of them.
+    with_specials: Regex,
+    specials: [memmem::Finder<'static>; 2],
+}
+
+impl Folded {
+    fn new(lower: &str) -> Self {
+        let escaped = regex_syntax::escape(lower);
+        let build = |pattern: &str| {
+            RegexBuilder::new(pattern)
+                .unicode(false)
+                .build()
+                .expect("an escaped ASCII literal is a valid regex")
+        };
+        let special = |c: char| {
+            let mut utf8 = [0; 4];
+            let bytes = c.encode_utf8(&mut utf8).as_bytes();
+            memmem::Finder::new(bytes).into_owned()
+        };
+        Folded {
+            plain: build(&format!("(?i){escaped}")),
+            with_specials: build(&format!("(?i){escaped}|\\xC4\\xB0|\\xE2\\x84\\xAA")),
+            specials: LOWER_TO_ASCII.map(special),
+        }
+    }
+}
+
+/// How to look for a literal over one stretch of the arena.
+pub(crate) struct Scan<'a> {
+    literal: &'a Literal,
+    /// The stretch holds a character of [`LOWER_TO_ASCII`].
+    specials: bool,
 }
 
 impl Literal {
     pub(crate) fn new(pattern: &str) -> Self {
         let exact = pattern.chars().any(char::is_uppercase);
         let lower = pattern.to_lowercase();
-        let folded = (!exact && lower.is_ascii()).then(|| {
-            let mut patterns = vec![lower.clone()];
-            patterns.extend(LOWER_TO_ASCII.iter().map(|c| c.to_string()));
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::LeftmostFirst)
-                .build(patterns)
-                .expect("three short literal patterns always build")
-        });
+        let folded = (!exact && lower.is_ascii()).then(|| Folded::new(&lower));
         Literal {
             finder: memmem::Finder::new(pattern.as_bytes()).into_owned(),
             pattern: pattern.to_string(),
@@ -105,17 +135,38 @@ impl Literal {
     }
 }
 
-impl Prefilter for Literal {
-    fn next(&self, hay: &[u8], from: usize) -> Option<(Range<usize>, bool)> {
-        let rest = hay.get(from..)?;
-        if self.exact {
-            let s = from + self.finder.find(rest)?;
-            return Some((s..s + self.pattern.len(), true));
+impl Literal {
+    /// The scan for one stretch of the arena.
+    pub(crate) fn scan(&self, text: &[u8]) -> Scan<'_> {
+        let specials = self
+            .folded
+            .as_ref()
+            .is_some_and(|f| f.specials.iter().any(|s| s.find(text).is_some()));
+        Scan {
+            literal: self,
+            specials,
         }
-        if let Some(ac) = &self.folded {
-            let m = ac.find(rest)?;
-            let range = from + m.start()..from + m.end();
-            return Some((range, m.pattern().as_usize() == 0));
+    }
+}
+
+impl Prefilter for Scan<'_> {
+    fn next(&self, hay: &[u8], from: usize) -> Option<(Range<usize>, bool)> {
+        let this = self.literal;
+        let rest = hay.get(from..)?;
+        if this.exact {
+            let s = from + this.finder.find(rest)?;
+            return Some((s..s + this.pattern.len(), true));
+        }
+        if let Some(folded) = &this.folded {
+            let regex = if self.specials {
+                &folded.with_specials
+            } else {
+                &folded.plain
+            };
+            let m = regex.find_at(hay, from)?;
+            // A special character's bytes are not ASCII; the pattern's are.
+            let sure = m.as_bytes().is_ascii();
+            return Some((m.range(), sure));
         }
         // A non-ASCII pattern: only fields with a non-ASCII byte can match.
         let s = from + rest.iter().position(|b| !b.is_ascii())?;

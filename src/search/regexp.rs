@@ -66,7 +66,7 @@ impl Pattern {
     }
 }
 
-impl Prefilter for Pattern {
+impl Prefilter for &Pattern {
     fn next(&self, hay: &[u8], from: usize) -> Option<(Range<usize>, bool)> {
         self.regex.find_at(hay, from).map(|m| (m.range(), true))
     }

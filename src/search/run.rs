@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::scan::{self, FieldHit};
 use super::{Found, Hit, Matcher, Query, QueryError, Scope, SearchError, query};
+use crate::catalog::arena::Arena;
 use crate::catalog::{Catalog, Database};
 
 /// Records per chunk: small enough to share the work evenly and notice a cancel quickly.
@@ -184,17 +185,39 @@ fn run_job(catalog: &Catalog, query: &Query, job: &Job, cancel: &AtomicBool) -> 
                 field,
                 span: found.span.into(),
             };
-            if let Some(prefilter) = arena_prefilter(query, *column) {
+            let arena = Arena::of(db);
+            let text = arena
+                .record_offset(records.start)
+                .zip(arena.record_offset(records.end))
+                .and_then(|(a, b)| arena.text.get(a..b))
+                .unwrap_or_default();
+            if let Some(prefilter) = arena_prefilter(query, *column, text) {
                 let mut found = Vec::new();
                 let check = |field: &str| query.find(field);
-                scan::scan(db, records.clone(), prefilter, &check, cancel, &mut found)?;
-                hits.extend(found.into_iter().map(
-                    |FieldHit {
-                         record,
-                         field,
-                         found,
-                     }| hit(record, field, found),
-                ));
+                scan::scan(
+                    db,
+                    records.clone(),
+                    prefilter.as_ref(),
+                    &check,
+                    cancel,
+                    &mut found,
+                )?;
+                let fuzzy = matches!(query.matcher, Matcher::Fuzzy(_));
+                for FieldHit {
+                    record,
+                    field,
+                    found,
+                } in found
+                {
+                    // The first matching field; fuzzy wants the best-scoring value unless the key matched,
+                    // and the fields before this one do not match.
+                    let (field, found) = if fuzzy && field != 0 {
+                        best_after(query, db, record, (field, found))
+                    } else {
+                        (field, found)
+                    };
+                    hits.push(hit(record, field, found));
+                }
             } else {
                 for (n, record) in records.clone().enumerate() {
                     if n % 1024 == 0 && cancel.load(Ordering::Relaxed) {
@@ -232,16 +255,46 @@ fn run_job(catalog: &Catalog, query: &Query, job: &Job, cancel: &AtomicBool) -> 
     Some(hits)
 }
 
-/// The whole-arena prefilter for this query, when it can be used.
-fn arena_prefilter(query: &Query, column: Option<usize>) -> Option<&dyn scan::Prefilter> {
+/// The whole-arena prefilter for this query over this stretch of text, when one can be used.
+fn arena_prefilter<'q>(
+    query: &'q Query,
+    column: Option<usize>,
+    text: &[u8],
+) -> Option<Box<dyn scan::Prefilter + 'q>> {
     if column.is_some() {
         return None;
     }
     match &query.matcher {
-        Matcher::Literal(l) => Some(l.as_ref()),
-        Matcher::Regex(r) if r.arena_safe() => Some(r.as_ref()),
+        Matcher::Literal(l) => Some(Box::new(l.scan(text))),
+        Matcher::Regex(r) if r.arena_safe() => Some(Box::new(&**r)),
+        Matcher::Fuzzy(f) => f
+            .scan(text)
+            .map(|s| Box::new(s) as Box<dyn scan::Prefilter>),
         _ => None,
     }
+}
+
+/// The best-scoring field from `first` on (ties to the earlier field).
+fn best_after(
+    query: &Query,
+    db: &Database,
+    record: usize,
+    first: (usize, Found),
+) -> (usize, Found) {
+    let Some(r) = db.record(record) else {
+        return first;
+    };
+    r.fields()
+        .enumerate()
+        .skip(first.0 + 1)
+        .filter_map(|(i, f)| query.find(f).map(|found| (i, found)))
+        .fold(first, |best, next| {
+            if next.1.score > best.1.score {
+                next
+            } else {
+                best
+            }
+        })
 }
 
 /// The field of a record that matches, and the match: the first that matches, except in fuzzy mode,

@@ -59,3 +59,55 @@ pub fn catalog(tables: &[Table]) -> Catalog {
         .expect("an archive of tables is valid")
         .0
 }
+
+/// A copy of a `.tar.gz` whose `<name>.csv` had its rows (header excluded) edited; other entries are
+/// copied as they are.
+pub fn edit_database(
+    archive: &[u8],
+    name: &str,
+    edit: impl FnOnce(&mut Vec<Vec<String>>),
+) -> Vec<u8> {
+    use std::io::Read;
+    let mut tar_bytes = Vec::new();
+    flate2::read::GzDecoder::new(archive)
+        .read_to_end(&mut tar_bytes)
+        .expect("a gzip archive");
+    let mut reader = tar::Archive::new(tar_bytes.as_slice());
+    let mut out = tar::Builder::new(Vec::new());
+    let mut edit = Some(edit);
+    for entry in reader.entries().expect("a tar archive") {
+        let mut entry = entry.expect("a tar entry");
+        let path = entry.path().expect("a path").to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).expect("an entry's bytes");
+        let mut header = entry.header().clone();
+        if path.ends_with(&format!("{name}.csv"))
+            && let Some(edit) = edit.take()
+        {
+            let mut csv = csv::ReaderBuilder::new()
+                .flexible(true)
+                .has_headers(false)
+                .from_reader(data.as_slice());
+            let mut rows: Vec<Vec<String>> = csv
+                .records()
+                .map(|r| r.expect("CSV").iter().map(str::to_string).collect())
+                .collect();
+            let head = rows.remove(0);
+            edit(&mut rows);
+            data = Table {
+                name: name.to_string(),
+                header: head,
+                rows,
+            }
+            .csv();
+            header.set_size(data.len() as u64);
+            header.set_cksum();
+        }
+        out.append_data(&mut header, &path, data.as_slice())
+            .expect("writing a tar to memory");
+    }
+    let tar = out.into_inner().expect("writing a tar to memory");
+    let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+    gz.write_all(&tar).expect("gzip to memory");
+    gz.finish().expect("gzip to memory")
+}
