@@ -8,7 +8,7 @@ use std::path::Path;
 type Check = fn(&[u8]);
 
 /// The check function of each fuzz target, by target name.
-const CHECKS: &[(&str, Check)] = &[];
+const CHECKS: &[(&str, Check)] = &[("search", backstore::testkit::search::check_search_input)];
 
 fn checker(target: &str) -> Option<Check> {
     CHECKS

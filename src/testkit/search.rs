@@ -289,3 +289,29 @@ fn check_narrowing(catalog: &Catalog, query: &Query, scope: Scope, hits: &[Hit])
         .expect("the narrowed search runs");
     assert_eq!(within, hits, "{text:?} narrowed from {:?}", previous.text());
 }
+
+/// The fuzz target's check: the first byte picks the mode, the text up to a NUL is the query, the rest
+/// is one database's CSV. Panics when search and its reference disagree.
+pub fn check_search_input(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let mode = Mode::ALL[usize::from(mode) % Mode::ALL.len()];
+    let (query, csv) = match rest.iter().position(|&b| b == 0) {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (rest, &b""[..]),
+    };
+    // Long regexes only cost compile time; short ones reach every path.
+    let Ok(query) = std::str::from_utf8(query) else {
+        return;
+    };
+    if query.len() > 48 {
+        return;
+    }
+    let archive = super::tables::raw_archive(&[("fuzz", csv)]);
+    let Ok((catalog, _)) = crate::catalog::build(&archive, &crate::catalog::Limits::default())
+    else {
+        return;
+    };
+    check_search(&catalog, query, mode);
+}
