@@ -71,34 +71,49 @@ impl<'a> Arena<'a> {
         self.text.get(start..end)
     }
 
-    /// The field holding arena byte `pos`: the first whose end is past it (empty fields hold nothing).
+    /// The field holding arena byte `pos`: the first from `from` on whose end is past it (empty fields
+    /// hold nothing). Gallops from `from`, since the field sought is usually a few fields on.
     pub(crate) fn field_at(&self, pos: usize, from: usize) -> Option<usize> {
-        let (mut lo, mut hi) = (from, self.fields());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.field_end(mid)? > pos {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
-        }
-        (lo < self.fields()).then_some(lo)
+        let first = gallop(from, self.fields(), |f| {
+            self.field_end(f).is_some_and(|e| e > pos)
+        });
+        (first < self.fields()).then_some(first)
     }
 
-    /// The record a field belongs to, searching records from `from` on.
+    /// The record a field belongs to, searching records from `from` to `records`.
     pub(crate) fn record_of(&self, field: usize, from: usize, records: usize) -> Option<usize> {
-        let (mut lo, mut hi) = (from, records);
-        // The last record whose first field is at or before `field`.
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.first_field(mid + 1)? > field {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
-        }
-        (lo < records).then_some(lo)
+        // The first record that starts after the field, less one.
+        let after = gallop(from, records, |r| {
+            self.first_field(r + 1).is_some_and(|f| f > field)
+        });
+        (after < records).then_some(after)
     }
+}
+
+/// The first index in `from..to` where `past` holds (it holds from some point on), or `to`; looks at
+/// `from`, `from + 1`, `from + 3`, ... before a binary search, so an answer near `from` costs little.
+fn gallop(from: usize, to: usize, past: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut step) = (from, 1);
+    let mut hi = loop {
+        let probe = lo.saturating_add(step - 1);
+        if probe >= to {
+            break to;
+        }
+        if past(probe) {
+            break probe;
+        }
+        lo = probe + 1;
+        step *= 2;
+    };
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if past(mid) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    hi
 }
 
 fn u32_at(section: &[u8], index: usize) -> Option<usize> {

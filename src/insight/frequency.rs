@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
-use xxhash_rust::xxh3::Xxh3DefaultBuilder;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+
+use xxhash_rust::xxh3::xxh3_64;
 
 use super::{InsightError, check_column};
 use crate::catalog::Database;
@@ -36,14 +38,55 @@ pub struct FrequencyTable {
     pub records: usize,
 }
 
+/// A value with its hash worked out once (xxh3), so the map hashes nothing itself.
+#[derive(Clone, Copy)]
+pub(crate) struct Value<'a> {
+    hash: u64,
+    pub(crate) bytes: &'a [u8],
+}
+
+impl PartialEq for Value<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for Value<'_> {}
+
+impl Hash for Value<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// Passes a [`Value`]'s hash through.
+#[derive(Default)]
+pub(crate) struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only write_u64 is used; anything else still hashes, just not as fast.
+        self.0 = xxh3_64(bytes) ^ self.0.rotate_left(5);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 /// How often each value occurs: count and first position per value, plus empty and missing.
 pub(crate) struct Counts<'a> {
-    pub(crate) values: HashMap<&'a [u8], (usize, usize), Xxh3DefaultBuilder>,
+    pub(crate) values: HashMap<Value<'a>, (usize, usize), BuildHasherDefault<Prehashed>>,
     pub(crate) empty: usize,
     pub(crate) missing: usize,
 }
 
-/// Counts a column's values on every core.
+/// Counts a column's values on every core: each core reads every record but counts only the values
+/// whose hash falls to it, so the parts never overlap and need no merging.
 pub(crate) fn count<'a>(
     db: &'a Database,
     column: usize,
@@ -52,11 +95,10 @@ pub(crate) fn count<'a>(
     check_column(db, column)?;
     let arena = Arena::of(db);
     let len = db.len();
-    let chunks = len.div_ceil(CHUNK);
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
-        .min(chunks)
-        .max(1);
+        .min(len.div_ceil(CHUNK))
+        .max(1) as u64;
     let parts: Vec<Counts> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
             .map(|t| {
@@ -67,16 +109,22 @@ pub(crate) fn count<'a>(
                         empty: 0,
                         missing: 0,
                     };
-                    for chunk in (t..chunks).step_by(threads) {
-                        if cancel.load(Ordering::Relaxed) {
+                    for record in 0..len {
+                        if record % CHUNK == 0 && cancel.load(Ordering::Relaxed) {
                             break;
                         }
-                        for record in chunk * CHUNK..((chunk + 1) * CHUNK).min(len) {
-                            match arena.value(record, column) {
-                                None => counts.missing += 1,
-                                Some([]) => counts.empty += 1,
-                                Some(v) => {
-                                    let entry = counts.values.entry(v).or_insert((0, record));
+                        match arena.value(record, column) {
+                            // Blanks are counted by the first core only.
+                            None if t == 0 => counts.missing += 1,
+                            Some([]) if t == 0 => counts.empty += 1,
+                            None | Some([]) => {}
+                            Some(bytes) => {
+                                let hash = xxh3_64(bytes);
+                                if hash % threads == t {
+                                    let entry = counts
+                                        .values
+                                        .entry(Value { hash, bytes })
+                                        .or_insert((0, record));
                                     entry.0 += 1;
                                 }
                             }
@@ -101,13 +149,7 @@ pub(crate) fn count<'a>(
         missing: 0,
     });
     for part in parts {
-        total.empty += part.empty;
-        total.missing += part.missing;
-        for (value, (count, first)) in part.values {
-            let entry = total.values.entry(value).or_insert((0, first));
-            entry.0 += count;
-            entry.1 = entry.1.min(first);
-        }
+        total.values.extend(part.values);
     }
     Ok(total)
 }
@@ -123,7 +165,7 @@ pub fn frequency(
     let mut values: Vec<(&[u8], usize, usize)> = counts
         .values
         .into_iter()
-        .map(|(v, (count, first))| (v, count, first))
+        .map(|(v, (count, first))| (v.bytes, count, first))
         .collect();
     values.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     if cancel.load(Ordering::Relaxed) {

@@ -43,7 +43,7 @@ pub fn stats(
     let mut numbers: Option<(f64, f64, f64, usize)> =
         Some((f64::INFINITY, f64::NEG_INFINITY, 0.0, 0));
     for (value, (n, _)) in &counts.values {
-        let text = String::from_utf8_lossy(value);
+        let text = String::from_utf8_lossy(value.bytes);
         let chars = text.chars().count();
         lengths = Some(lengths.map_or((chars, chars), |(lo, hi)| (lo.min(chars), hi.max(chars))));
         numbers = match (numbers, number(&text)) {

@@ -65,9 +65,9 @@ pub fn check(catalog: &Catalog, query: &Query, scope: Scope) -> Result<(), Query
     targets(catalog, query, scope).map(drop)
 }
 
-/// Key hits first, then by score, then in catalog order.
+/// Key hits first, then by score, then in catalog order (a total order: no two hits share a record).
 pub(crate) fn rank(hits: &mut [Hit]) {
-    hits.sort_by(|a, b| {
+    hits.sort_unstable_by(|a, b| {
         b.is_key()
             .cmp(&a.is_key())
             .then(b.score.cmp(&a.score))
