@@ -238,7 +238,10 @@ fn records(old: &Database, new: &Database, d: &mut DatabaseDiff) {
     for record in old.records() {
         let key = record.key();
         let p = record.index();
-        let q = match occurrence.get(&p) {
+        let repeat = (!occurrence.is_empty())
+            .then(|| occurrence.get(&p))
+            .flatten();
+        let q = match repeat {
             None => new.position(key),
             Some(&n) => new_repeats.get(key).and_then(|r| r.get(n - 1)).copied(),
         };
