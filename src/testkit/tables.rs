@@ -111,20 +111,3 @@ pub fn edit_database(
     gz.write_all(&tar).expect("gzip to memory");
     gz.finish().expect("gzip to memory")
 }
-
-/// A `.tar.gz` holding each `(name, bytes)` as `databases/<name>.csv`, the bytes as they are.
-pub fn raw_archive(databases: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut tar = tar::Builder::new(Vec::new());
-    for (name, bytes) in databases {
-        let mut header = tar::Header::new_ustar();
-        header.set_entry_type(tar::EntryType::Regular);
-        header.set_mode(0o644);
-        header.set_size(bytes.len() as u64);
-        tar.append_data(&mut header, format!("databases/{name}.csv"), *bytes)
-            .expect("writing a tar to memory");
-    }
-    let tar = tar.into_inner().expect("writing a tar to memory");
-    let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
-    gz.write_all(&tar).expect("gzip to memory");
-    gz.finish().expect("gzip to memory")
-}
