@@ -43,6 +43,7 @@ pub mod embed;
 pub mod embedded;
 pub mod error;
 pub mod hex;
+pub mod insight;
 pub mod record;
 pub mod search;
 #[cfg(feature = "testkit")]

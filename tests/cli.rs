@@ -325,7 +325,7 @@ fn search_json_is_ranked_and_limited() {
         assert_eq!(
             keys(hit),
             sorted(&[
-                "database", "key", "index", "version", "score", "values", "extra"
+                "database", "key", "index", "version", "score", "field", "match", "values", "extra"
             ])
         );
         assert_eq!(hit["database"], "colours");

@@ -18,8 +18,15 @@ fn run_app(data_dir: &Path) -> String {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/example-app");
     let output = Command::new(cargo)
-        .args(["run", "--quiet", "--locked", "--manifest-path"])
-        .arg(app().join("Cargo.toml"))
+        .args([
+            "run",
+            "--quiet",
+            "--locked",
+            "-p",
+            "colour-shop",
+            "--manifest-path",
+        ])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
         .arg("--")
         .arg(data_dir)
         .env("CARGO_TARGET_DIR", target)

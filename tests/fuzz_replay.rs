@@ -12,6 +12,7 @@ const CHECKS: &[(&str, Check)] = &[
     ("archive", backstore::testkit::archive_check::check),
     ("cache_file", backstore::testkit::cache_check::check),
     ("csv_differential", backstore::testkit::csv_check::check),
+    ("search", backstore::testkit::search::check_search_input),
 ];
 
 fn checker(target: &str) -> Option<Check> {

@@ -11,7 +11,6 @@ use backstore::cache::{
     Corruption, Depth, LoadReport, Loaded, OtherCacheFile, Outcome, Phase, PhaseTimings, Unusable,
 };
 use backstore::catalog::{self, Catalog, Limits};
-use backstore::search;
 use backstore::timing::{LoadKind, Progress, Sample, Series};
 use backstore::tui::action::{Action, LoadKind as Load};
 use backstore::tui::app::{App, Effect, Pane};
@@ -163,8 +162,7 @@ fn settle(app: &mut App) {
         }
         for effect in effects {
             if let Effect::Search(job) = effect {
-                let within = job.within.as_deref().map(Vec::as_slice);
-                let hits = search::search(&job.catalog, &job.query, job.scope, within, &job.cancel);
+                let hits = job.run();
                 app.update(Action::SearchDone { id: job.id, hits });
             }
         }

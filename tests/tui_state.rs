@@ -7,7 +7,6 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use backstore::cache::{ArchiveSource, CacheManager, CacheState, ManagerOptions};
-use backstore::search;
 use backstore::tui::action::{Action, LoadKind};
 use backstore::tui::app::{App, Effect, Job, Overlay, Pane, Question};
 use backstore::tui::keys::{self, BINDINGS, Context};
@@ -143,13 +142,7 @@ fn search_narrows_keeps_and_clears() {
         _ => panic!("typing starts a search"),
     };
     assert!(first.within.is_none());
-    let hits = search::search(
-        &first.catalog,
-        &first.query,
-        first.scope,
-        None,
-        &first.cancel,
-    );
+    let hits = first.run();
     app.update(Action::SearchDone { id: first.id, hits });
     let broad = app.records.applied.as_ref().unwrap().hits.len();
     app.update(Action::Input('b'));

@@ -268,6 +268,25 @@ impl CacheManager {
         Ok((cached, fresh))
     }
 
+    /// The cache file of the archive's version, decoded whatever archive built it (`None` when there is
+    /// no such file), and a fresh parse of the archive: what a diff compares, a stale file included.
+    pub fn cache_file_and_archive(&self) -> Result<(PathBuf, Option<Catalog>, Catalog)> {
+        let dir = self.cache_dir().ok_or(Error::NoDataDir)?;
+        self.refuse_untrusted(&dir)?;
+        let (fresh, _) = catalog::build(&self.archive.bytes()?.0, self.archive.limits())
+            .map_err(|error| self.archive.error(error))?;
+        let path = dir.join(file::file_name(fresh.version()));
+        let cached = match file::read(&path) {
+            Ok((_, cached, _)) => Some(cached),
+            Err(file::ReadProblem::Missing) => None,
+            Err(problem) => {
+                let state = judge::state_of_problem(problem);
+                return Err(Error::CacheUnusable { path, state });
+            }
+        };
+        Ok((path, cached, fresh))
+    }
+
     fn load_fresh_or_build(&self) -> Result<Loaded> {
         let start = Instant::now();
         let mut timings = PhaseTimings::default();

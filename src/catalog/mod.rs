@@ -2,10 +2,12 @@
 
 mod access;
 pub mod archive;
+pub(crate) mod arena;
 pub(crate) mod build;
 pub mod compare;
 pub(crate) mod csv;
 mod deserialize;
+pub mod diff;
 pub mod index;
 pub mod limits;
 pub mod pack;

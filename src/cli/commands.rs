@@ -13,7 +13,7 @@ use super::render::{self, grouped};
 use crate::cache::{CacheManager, CacheState, Depth, Loaded};
 use crate::catalog::Catalog;
 use crate::record::RecordData;
-use crate::search::{self, Query, Scope};
+use crate::search::{Mode, Query};
 use crate::timing::{self, LoadKind, SeriesOptions};
 
 const NOT_FRESH: u8 = 1;
@@ -110,41 +110,6 @@ pub fn get(
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn search(
-    manager: &CacheManager,
-    text: &str,
-    database: Option<&str>,
-    limit: usize,
-    json: bool,
-    out: &mut impl Write,
-) -> Result<ExitCode> {
-    let catalog = manager.load_or_build()?.catalog;
-    let scope = match database {
-        Some(name) => Scope::Database(known_database(&catalog, name)?),
-        None => Scope::All,
-    };
-    let query = Query::new(text);
-    let never = AtomicBool::new(false);
-    let hits = search::search(&catalog, &query, scope, None, &never).unwrap_or_default();
-    let shown: Vec<_> = hits.iter().take(limit).collect();
-    if json {
-        let rows: Vec<_> = shown
-            .iter()
-            .filter_map(|hit| {
-                let record = catalog.databases()[hit.database].record(hit.record)?;
-                let data = RecordData::from(record);
-                let mut value = serde_json::to_value(&data).ok()?;
-                value["score"] = json!(hit.score);
-                Some(value)
-            })
-            .collect();
-        writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
-    } else {
-        render::hits(&catalog, &shown, hits.len(), out)?;
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
 pub fn bench(
     global: &Global,
     runs: usize,
@@ -212,7 +177,7 @@ pub fn bench(
 }
 
 /// The position of a database by name, or an error listing the known ones.
-fn known_database(catalog: &Catalog, name: &str) -> Result<usize> {
+pub(super) fn known_database(catalog: &Catalog, name: &str) -> Result<usize> {
     if let Some(i) = catalog.databases().iter().position(|d| d.name() == name) {
         return Ok(i);
     }
@@ -227,7 +192,7 @@ fn known_database(catalog: &Catalog, name: &str) -> Result<usize> {
 fn closest_keys(catalog: &Catalog, db: usize, key: &str, count: usize) -> Vec<String> {
     let database = &catalog.databases()[db];
     let wanted = key.to_lowercase();
-    let query = Query::new(key);
+    let query = Query::new(&Query::escape(key), Mode::Fuzzy).ok();
     let mut scored: Vec<(f64, &str)> = database
         .records()
         .map(|record| {
@@ -236,7 +201,7 @@ fn closest_keys(catalog: &Catalog, db: usize, key: &str, count: usize) -> Vec<St
             let similarity = (strsim::jaro_winkler(&wanted, &folded)
                 + strsim::normalized_damerau_levenshtein(&wanted, &folded))
                 / 2.0;
-            let contains = if query.score(candidate).is_some() {
+            let contains = if query.as_ref().is_some_and(|q| q.find(candidate).is_some()) {
                 0.15
             } else {
                 0.0

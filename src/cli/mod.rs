@@ -4,7 +4,9 @@
 //! subcommand the inspector opens.
 
 mod commands;
+mod diff;
 mod render;
+mod search;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -15,6 +17,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::cache::{ArchiveSource, CacheManager, ManagerOptions, default_data_dir_for};
 use crate::catalog::Limits;
+use crate::search::Mode;
 
 /// Inspect and manage the binary cache of an archive of CSV databases.
 #[derive(Debug, Parser)]
@@ -81,18 +84,27 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Fuzzy search over keys and values, best match first.
+    /// Find records by key or value, key hits first. Exit 1 when nothing matches.
+    ///
+    /// `COLUMN:TEXT` looks in one column only; `\:` is a colon that scopes nothing.
     Search {
         query: String,
         /// Search only this database.
         #[arg(long, value_name = "DB")]
         db: Option<String>,
+        /// How to match: substring (smart case: an upper-case letter makes it exact), regex (smart
+        /// case too), or fuzzy (the characters in order and close together).
+        #[arg(long, default_value_t = Mode::Substring, value_parser = |s: &str| s.parse::<Mode>())]
+        mode: Mode,
         /// Show at most this many results.
         #[arg(long, default_value_t = 20)]
         limit: usize,
         #[arg(long)]
         json: bool,
     },
+    /// What changed between the cache file and the archive, record by record (a stale cache's
+    /// difference). Exit 0 when identical, 1 when they differ.
+    Diff(JsonFlag),
     /// Time N cold builds against N warm loads, interleaved, after K warm-up pairs.
     Bench {
         #[arg(long, default_value_t = 30)]
@@ -202,16 +214,20 @@ pub fn execute(global: &Global, command: Command, out: &mut impl Write) -> Resul
         Command::Search {
             query,
             db,
+            mode,
             limit,
             json,
-        } => commands::search(
-            &global.manager(None),
-            &query,
-            db.as_deref(),
-            limit,
-            json,
-            out,
-        ),
+        } => {
+            let args = search::SearchArgs {
+                text: &query,
+                mode,
+                database: db.as_deref(),
+                limit,
+                json,
+            };
+            search::search(&global.manager(None), &args, out)
+        }
+        Command::Diff(f) => diff::diff(&global.manager(None), f.json, out),
         Command::Bench { runs, warmup, json } => commands::bench(global, runs, warmup, json, out),
     }
 }

@@ -10,7 +10,6 @@ use crate::cache::{CacheStatus, Depth, LoadReport};
 use crate::catalog::Catalog;
 use crate::hex;
 use crate::record::RecordData;
-use crate::search::Hit;
 use crate::timing;
 pub use crate::units::{bytes, thousands as grouped};
 
@@ -249,30 +248,5 @@ pub fn record(record: &RecordData, out: &mut impl Write) -> io::Result<()> {
     for (i, extra) in record.extra.iter().enumerate() {
         writeln!(out, "  {:<width$}  {extra}", format!("+{}", i + 1))?;
     }
-    Ok(())
-}
-
-pub fn hits(
-    catalog: &Catalog,
-    shown: &[&Hit],
-    total: usize,
-    out: &mut impl Write,
-) -> io::Result<()> {
-    for hit in shown {
-        let Some(record) = catalog.databases()[hit.database].record(hit.record) else {
-            continue;
-        };
-        let values: Vec<&str> = record.fields().skip(1).collect();
-        writeln!(
-            out,
-            "{:>4}  {}:{}  {}  {}",
-            hit.score,
-            catalog.databases()[hit.database].name(),
-            hit.record,
-            record.key(),
-            values.join(" | ")
-        )?;
-    }
-    writeln!(out, "{} of {} matches", shown.len(), grouped(total))?;
     Ok(())
 }

@@ -7,4 +7,8 @@ pub mod cache_check;
 pub mod cache_edit;
 pub mod corpus;
 pub mod csv_check;
+pub mod diff;
 pub mod faults;
+pub mod insight;
+pub mod search;
+pub mod tables;

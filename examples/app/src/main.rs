@@ -44,7 +44,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sizes = loaded.catalog.get("sizes").ok_or("no sizes database")?;
     for size in sizes.deserialize::<Size>() {
         let size = size?;
-        println!("size {}: chest {} cm, waist {} cm", size.size, size.chest_cm, size.waist_cm);
+        println!(
+            "size {}: chest {} cm, waist {} cm",
+            size.size, size.chest_cm, size.waist_cm
+        );
     }
     Ok(())
 }

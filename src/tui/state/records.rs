@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::Cursor;
 use crate::catalog::{Catalog, Database};
-use crate::search::{self, Hit, Query};
+use crate::search::{self, Hit, Mode, Query, SearchError};
 use crate::tui::text;
 
 /// Widest a column gets from its contents; the detail view shows the rest.
@@ -67,13 +67,16 @@ pub struct SearchJob {
 impl SearchJob {
     /// Runs the search here; `None` when it was cancelled before it finished.
     pub fn run(&self) -> Option<Vec<Hit>> {
-        search::search(
-            &self.catalog,
-            &self.query,
-            self.scope,
-            self.within.as_deref().map(Vec::as_slice),
-            &self.cancel,
-        )
+        let within = self.within.as_deref().map(Vec::as_slice);
+        match search::search(&self.catalog, &self.query, self.scope, within, &self.cancel) {
+            Ok(hits) => Some(hits),
+            Err(SearchError::Cancelled) => None,
+            // The query was checked against this catalog before the job was made.
+            Err(SearchError::Query(e)) => {
+                tracing::warn!(error = %e, "search refused");
+                None
+            }
+        }
     }
 }
 
@@ -100,6 +103,8 @@ pub struct RecordsPane {
     pub scope: SearchScope,
     pub applied: Option<Applied>,
     pub pending: Option<Pending>,
+    /// Why the typed text cannot be searched (an unknown column), shown on the search line.
+    pub error: Option<String>,
     next_id: u64,
     /// Visible rows and usable width, from the last layout.
     pub height: usize,
@@ -245,13 +250,23 @@ impl RecordsPane {
         if let Some(old) = self.pending.take() {
             old.cancel.store(true, Ordering::Relaxed);
         }
+        self.error = None;
         if self.input.trim().is_empty() {
             self.applied = None;
             self.cursor.follow(self.len(catalog), self.height);
             return None;
         }
         let scope = self.scope_for(self.scope)?;
-        let query = Arc::new(Query::new(&self.input));
+        // The inspector keeps fuzzy search, its behaviour before search modes existed.
+        let query = Query::new(&self.input, Mode::Fuzzy)
+            .and_then(|q| search::check(catalog, &q, scope).map(|()| q));
+        let query = match query {
+            Ok(query) => Arc::new(query),
+            Err(e) => {
+                self.error = Some(e.to_string());
+                return None;
+            }
+        };
         let db = (self.scope == SearchScope::Database)
             .then_some(self.db)
             .flatten();
@@ -259,7 +274,7 @@ impl RecordsPane {
             .applied
             .as_ref()
             .filter(|a| {
-                !keep_cursor && a.scope == self.scope && a.db == db && query.narrows(&a.text)
+                !keep_cursor && a.scope == self.scope && a.db == db && query.narrows(&a.query)
             })
             .map(|a| a.hits.clone());
         self.next_id += 1;
@@ -322,6 +337,7 @@ impl RecordsPane {
         self.input.clear();
         self.editing = false;
         self.applied = None;
+        self.error = None;
         // Stay on the record the cursor was on, as less does when a filter goes.
         let pos = match was {
             Some(r) if Some(r.db) == self.db => r.record,

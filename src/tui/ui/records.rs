@@ -131,6 +131,9 @@ fn search_bar(app: &App, catalog: &Catalog, theme: &Theme) -> Line<'static> {
         (None, None) => String::new(),
     };
     spans.push(Span::styled(format!("  {counter}"), theme.label()));
+    if let Some(error) = &pane.error {
+        spans.push(Span::styled(format!("  {error}"), theme.warning()));
+    }
     if pane.searching() {
         let spin = SPINNER[(app.ticks % 4) as usize];
         spans.push(Span::styled(format!(" {spin} searching"), theme.warning()));

@@ -1,0 +1,349 @@
+//! Fuzzy matching: the pattern's characters in order and close together, scored by skim.
+//!
+//! Accents are ignored on both sides (`zur` finds Zürich) and so is ASCII case unless the pattern has an
+//! upper-case letter, as skim does. A field matches only when it holds the pattern's characters in order
+//! within a window of at most [`SLACK`] characters more than the pattern: `hmmngbrd` still finds
+//! Hummingbird (11 characters for 8) and `albtrs` Albatross, but `bird` no longer finds
+//! "**B**ased on or **i**n acco**r**dance" nor `anosdusk` a paragraph that happens to hold those
+//! letters in order. A fixed slack (rather than one that grows with the pattern) keeps the rule
+//! monotonic: the hits of `birds` are always among the hits of `bird`, so a growing query can be
+//! narrowed to the previous hits. The window is then scored by skim, whose positions are highlighted.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
+use unicode_normalization::char::decompose_canonical;
+
+/// How many characters a match may skip in all.
+pub const SLACK: usize = 3;
+
+pub(crate) struct Fuzzy {
+    /// The pattern with accents folded away.
+    pattern: String,
+    chars: Vec<char>,
+    case_sensitive: bool,
+    matcher: SkimMatcherV2,
+}
+
+/// A fuzzy match in a field: skim's score and the matched characters.
+pub(crate) struct FuzzyMatch {
+    pub(crate) score: i64,
+    /// Byte ranges of the field's matched characters, runs of neighbours merged.
+    pub(crate) ranges: Vec<Range<usize>>,
+}
+
+impl FuzzyMatch {
+    /// From the first matched character to the end of the last.
+    pub(crate) fn span(&self) -> Range<usize> {
+        let start = self.ranges.first().map_or(0, |r| r.start);
+        start..self.ranges.last().map_or(start, |r| r.end)
+    }
+}
+
+impl Fuzzy {
+    pub(crate) fn new(pattern: &str) -> Self {
+        let pattern = fold_accents(pattern).into_owned();
+        let case_sensitive = pattern.chars().any(char::is_uppercase);
+        let matcher = SkimMatcherV2::default();
+        let matcher = if case_sensitive {
+            matcher.respect_case()
+        } else {
+            matcher.ignore_case()
+        };
+        Fuzzy {
+            chars: pattern.chars().collect(),
+            pattern,
+            case_sensitive,
+            matcher,
+        }
+    }
+
+    fn eq(&self, a: char, b: char) -> bool {
+        if self.case_sensitive {
+            a == b
+        } else {
+            a.eq_ignore_ascii_case(&b)
+        }
+    }
+
+    pub(crate) fn find(&self, field: &str) -> Option<FuzzyMatch> {
+        if self.chars.is_empty() {
+            return None;
+        }
+        let folded = fold_accents(field);
+        let limit = self.chars.len() + SLACK;
+        let (start, end) = if folded.is_ascii() && self.pattern.is_ascii() {
+            let eq = |a: &u8, b: &u8| {
+                if self.case_sensitive {
+                    a == b
+                } else {
+                    a.eq_ignore_ascii_case(b)
+                }
+            };
+            min_window(folded.as_bytes(), self.pattern.as_bytes(), limit, eq)?
+        } else {
+            let chars: Vec<char> = folded.chars().collect();
+            min_window(&chars, &self.chars, limit, |a, b| self.eq(*a, *b))?
+        };
+        // Byte offsets of the window's characters in the field and in its folded copy (the same when
+        // the field is ASCII), and the end of the last.
+        let (offsets, folded_offsets): (Vec<usize>, Vec<usize>) = if field.is_ascii() {
+            ((start..=end).collect(), (start..=end).collect())
+        } else {
+            let at = |text: &str| -> Vec<usize> {
+                text.char_indices()
+                    .map(|(o, _)| o)
+                    .chain([text.len()])
+                    .skip(start)
+                    .take(end - start + 1)
+                    .collect()
+            };
+            (at(field), at(&folded))
+        };
+        let window = &folded[folded_offsets[0]..folded_offsets[end - start]];
+        let (score, positions) = match self.matcher.fuzzy_indices(window, &self.pattern) {
+            Some((score, positions)) => (score, positions),
+            // Skim found no alignment in a window that holds one: score it as the weakest match.
+            None => (0, (0..end - start).collect()),
+        };
+        let mut ranges: Vec<Range<usize>> = Vec::new();
+        for p in positions {
+            let range = offsets[p]..offsets[p + 1];
+            match ranges.last_mut() {
+                Some(last) if last.end == range.start => last.end = range.end,
+                _ => ranges.push(range),
+            }
+        }
+        Some(FuzzyMatch { score, ranges })
+    }
+}
+
+/// The first shortest window `start..end` of `hay` holding `needle` in order, as element indices, among
+/// windows of at most `limit` elements. From each start that matches the needle's first element, the
+/// earliest end is found greedily, so each start costs at most `limit` steps.
+fn min_window<T>(
+    hay: &[T],
+    needle: &[T],
+    limit: usize,
+    eq: impl Fn(&T, &T) -> bool,
+) -> Option<(usize, usize)> {
+    let (first, rest) = needle.split_first()?;
+    let mut best: Option<(usize, usize)> = None;
+    for start in 0..hay.len() {
+        if !eq(&hay[start], first) {
+            continue;
+        }
+        let bound = best
+            .map_or(limit, |(s, e)| e - s - 1)
+            .min(hay.len() - start);
+        let mut wanted = rest.iter();
+        let mut next = wanted.next();
+        let mut end = None;
+        if next.is_none() {
+            end = Some(start + 1);
+        }
+        for (k, item) in hay.iter().enumerate().take(start + bound).skip(start + 1) {
+            let Some(w) = next else { break };
+            if eq(item, w) {
+                next = wanted.next();
+                if next.is_none() {
+                    end = Some(k + 1);
+                    break;
+                }
+            }
+        }
+        if let Some(end) = end {
+            best = Some((start, end));
+            if end - start == needle.len() {
+                break;
+            }
+        }
+    }
+    best
+}
+
+/// A scan of an ASCII stretch of the arena for an ASCII pattern. Every compact match holds the
+/// pattern's rarest character (by a sample of the text) with its neighbours in the pattern at most
+/// [`SLACK`] characters away, so the scan jumps from one occurrence of that character to the next
+/// (memchr), rules most out by their neighbours, and looks for a compact run of the pattern around
+/// the rest. Each run found is only a candidate: the field it starts in is then matched on its own.
+pub(crate) struct Scan<'a> {
+    fuzzy: &'a Fuzzy,
+    /// Index in the pattern of the rarest character, and that character in both cases.
+    anchor: usize,
+    cases: (u8, u8),
+}
+
+/// Bytes of text sampled to find the pattern's rarest character.
+const SAMPLE: usize = 16 * 1024;
+
+impl Fuzzy {
+    pub(crate) fn scan(&self, text: &[u8]) -> Option<Scan<'_>> {
+        if !self.pattern.is_ascii() || !text.is_ascii() {
+            return None;
+        }
+        let mut counts = [0u32; 256];
+        for &b in &text[..text.len().min(SAMPLE)] {
+            counts[usize::from(b.to_ascii_lowercase())] += 1;
+        }
+        let bytes = self.pattern.as_bytes();
+        let anchor =
+            (0..bytes.len()).min_by_key(|&i| counts[usize::from(bytes[i].to_ascii_lowercase())])?;
+        let c = bytes[anchor];
+        Some(Scan {
+            fuzzy: self,
+            anchor,
+            cases: if self.case_sensitive {
+                (c, c)
+            } else {
+                (c.to_ascii_lowercase(), c.to_ascii_uppercase())
+            },
+        })
+    }
+
+    fn byte_eq(&self, a: &u8, b: &u8) -> bool {
+        if self.case_sensitive {
+            a == b
+        } else {
+            a.eq_ignore_ascii_case(b)
+        }
+    }
+}
+
+impl super::scan::Prefilter for Scan<'_> {
+    fn next(&self, hay: &[u8], from: usize) -> Option<(Range<usize>, bool)> {
+        let mut at = from;
+        loop {
+            let a = at + memchr::memchr2(self.cases.0, self.cases.1, hay.get(at..)?)?;
+            at = a + 1;
+            if let Some(window) = self.around(hay, from, a) {
+                return Some((window, false));
+            }
+        }
+    }
+}
+
+impl Scan<'_> {
+    /// The shortest run of the pattern with its anchor character at `a`, if compact enough: the rest
+    /// of the pattern matched as early as possible after `a` and as late as possible before it (each
+    /// side's greedy choice skips the fewest characters), not looking before `from`.
+    fn around(&self, hay: &[u8], from: usize, a: usize) -> Option<Range<usize>> {
+        let pattern = self.fuzzy.pattern.as_bytes();
+        let eq = |x: &u8, y: &u8| self.fuzzy.byte_eq(x, y);
+        let mut skipped = 0;
+        let (mut k, mut j) = (a + 1, self.anchor + 1);
+        while j < pattern.len() {
+            if eq(hay.get(k)?, &pattern[j]) {
+                j += 1;
+            } else {
+                skipped += 1;
+                if skipped > SLACK {
+                    return None;
+                }
+            }
+            k += 1;
+        }
+        let end = k;
+        let (mut k, mut j) = (a, self.anchor);
+        while j > 0 {
+            if k <= from {
+                return None;
+            }
+            k -= 1;
+            if eq(&hay[k], &pattern[j - 1]) {
+                j -= 1;
+            } else {
+                skipped += 1;
+                if skipped > SLACK {
+                    return None;
+                }
+            }
+        }
+        Some(k..end)
+    }
+}
+
+/// Replaces each accented letter by its base letter (é -> e, Ø stays), one character for one.
+pub(crate) fn fold_accents(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.chars().map(base_letter).collect())
+    }
+}
+
+/// The letter under combining accents (U+0300-U+036F), or the character itself when it has none; other
+/// decompositions (Hangul syllables, compatibility forms) are left alone.
+fn base_letter(c: char) -> char {
+    if c.is_ascii() {
+        return c;
+    }
+    let (mut base, mut parts, mut only_accents) = (c, 0, true);
+    decompose_canonical(c, |part| {
+        if parts == 0 {
+            base = part;
+        } else if !('\u{300}'..='\u{36f}').contains(&part) {
+            only_accents = false;
+        }
+        parts += 1;
+    });
+    if parts > 1 && only_accents { base } else { c }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(pattern: &str, field: &str) -> Option<Vec<Range<usize>>> {
+        Fuzzy::new(pattern).find(field).map(|m| m.ranges)
+    }
+
+    #[test]
+    fn accents_are_folded_one_character_for_one() {
+        assert_eq!(
+            fold_accents("Zürich São Paulo Kraków"),
+            "Zurich Sao Paulo Krakow"
+        );
+        assert_eq!(fold_accents("Øresund 東京 한국"), "Øresund 東京 한국");
+        let text = "Zürich, Ελλάδα";
+        assert_eq!(fold_accents(text).chars().count(), text.chars().count());
+    }
+
+    #[test]
+    fn a_query_without_accents_finds_and_highlights_text_with_them() {
+        // "Zü" is three bytes: the range covers the whole ü.
+        let zurich = spans("zur", "Zürich").expect("a match");
+        assert_eq!((zurich.len(), zurich[0].clone()), (1, 0..4));
+        assert!(spans("zür", "Zurich").is_some());
+        assert!(spans("xyz", "Zürich").is_none());
+    }
+
+    #[test]
+    fn matches_must_be_compact() {
+        assert!(spans("hmmngbrd", "Hummingbird").is_some());
+        assert!(spans("albtrs", "Wandering Albatross").is_some());
+        let bird = spans("bird", "Bluebird").expect("a match");
+        assert_eq!((bird.len(), bird[0].clone()), (1, 4..8));
+        assert!(spans("bird", "Based on or in accordance").is_none());
+        assert!(spans("bird", "bxxxird").is_some());
+        assert!(spans("bird", "bxxxxird").is_none());
+    }
+
+    #[test]
+    fn an_upper_case_letter_makes_it_case_sensitive() {
+        assert!(spans("Teal", "teal").is_none());
+        assert!(spans("teal", "TEAL").is_some());
+    }
+
+    #[test]
+    fn the_shortest_window_is_found_wherever_it_is() {
+        assert_eq!(min_window(b"abxxabc", b"abc", 9, u8::eq), Some((4, 7)));
+        assert_eq!(min_window(b"axbxc abc", b"abc", 9, u8::eq), Some((6, 9)));
+        assert_eq!(min_window(b"axbxc", b"abc", 9, u8::eq), Some((0, 5)));
+        assert_eq!(min_window(b"axbxc", b"abc", 4, u8::eq), None);
+        assert_eq!(min_window(b"ab", b"abc", 9, u8::eq), None);
+        assert_eq!(min_window(b"cba", b"abc", 9, u8::eq), None);
+    }
+}

@@ -1,0 +1,295 @@
+//! Substring search with smart case.
+//!
+//! A pattern with an upper-case letter (`char::is_uppercase`) matches its bytes exactly. Otherwise a
+//! field matches when its lower case (`str::to_lowercase`: Unicode's full lower-case mapping, no locale)
+//! contains the pattern's lower case. That is a mapping, not case folding, and it has consequences for
+//! some letters: `ß` does not match `SS` (nor `ss` match `ß`), dotted capital `İ` lowers to `i` plus a
+//! combining dot so `i` finds it but `istanbul` does not find `İstanbul`, the dotless `ı` matches only
+//! itself, and a word-final capital sigma lowers to `ς`, so `οδος` finds `ΟΔΟΣ` but `σ` does not.
+//!
+//! The fast path never builds the lower case: an ASCII pattern is looked for in the raw bytes, ignoring
+//! ASCII case, over a whole chunk of the arena at once (the regex crate's literal search, `(?i-u)`).
+//! That is exact because no non-ASCII character lowers to ASCII except two, `İ` and the Kelvin sign
+//! `K`: a chunk that holds one of them is searched for them too, and their fields get the slow path.
+//! A non-ASCII pattern cannot match an ASCII field, so only fields with a non-ASCII byte are lowered
+//! and compared.
+
+use std::ops::Range;
+
+use memchr::memmem;
+use regex::bytes::{Regex, RegexBuilder};
+
+use super::scan::Prefilter;
+
+/// The non-ASCII characters whose lower case holds ASCII: `İ` (to `i` + U+0307) and `K` (to `k`).
+pub(crate) const LOWER_TO_ASCII: [char; 2] = ['\u{130}', '\u{212a}'];
+
+pub(crate) struct Literal {
+    pattern: String,
+    /// Smart case: an upper-case letter makes the pattern exact.
+    exact: bool,
+    /// The pattern's lower case, what a lowered field must contain.
+    lower: String,
+    finder: memmem::Finder<'static>,
+    /// For a case-insensitive ASCII pattern: how to find it ignoring ASCII case.
+    folded: Option<Folded>,
+}
+
+struct Folded {
+    /// The pattern, ASCII case ignored.
+    plain: Regex,
+    /// The pattern or one of [`LOWER_TO_ASCII`], for text that holds one of them.
+    with_specials: Regex,
+    specials: [memmem::Finder<'static>; 2],
+}
+
+impl Folded {
+    fn new(lower: &str) -> Self {
+        let escaped = regex_syntax::escape(lower);
+        let build = |pattern: &str| {
+            RegexBuilder::new(pattern)
+                .unicode(false)
+                .build()
+                .expect("an escaped ASCII literal is a valid regex")
+        };
+        let special = |c: char| {
+            let mut utf8 = [0; 4];
+            let bytes = c.encode_utf8(&mut utf8).as_bytes();
+            memmem::Finder::new(bytes).into_owned()
+        };
+        Folded {
+            plain: build(&format!("(?i){escaped}")),
+            with_specials: build(&format!("(?i){escaped}|\\xC4\\xB0|\\xE2\\x84\\xAA")),
+            specials: LOWER_TO_ASCII.map(special),
+        }
+    }
+}
+
+/// How to look for a literal over one stretch of the arena.
+pub(crate) struct Scan<'a> {
+    literal: &'a Literal,
+    /// The stretch holds a character of [`LOWER_TO_ASCII`].
+    specials: bool,
+}
+
+impl Literal {
+    pub(crate) fn new(pattern: &str) -> Self {
+        let exact = pattern.chars().any(char::is_uppercase);
+        let lower = pattern.to_lowercase();
+        let folded = (!exact && lower.is_ascii()).then(|| Folded::new(&lower));
+        Literal {
+            finder: memmem::Finder::new(pattern.as_bytes()).into_owned(),
+            pattern: pattern.to_string(),
+            exact,
+            lower,
+            folded,
+        }
+    }
+
+    /// Whether the pattern matches case exactly (it has an upper-case letter).
+    pub(crate) fn exact(&self) -> bool {
+        self.exact
+    }
+
+    /// The first match in a field.
+    pub(crate) fn find(&self, field: &str) -> Option<Range<usize>> {
+        if self.exact {
+            return self
+                .finder
+                .find(field.as_bytes())
+                .map(|s| s..s + self.pattern.len());
+        }
+        if field.is_ascii() {
+            return self
+                .lower
+                .is_ascii()
+                .then(|| ascii_find(field.as_bytes(), self.lower.as_bytes(), 0))
+                .flatten();
+        }
+        Lowered::new(field).find(&self.lower, 0)
+    }
+
+    /// Every match in a field, left to right, not overlapping.
+    pub(crate) fn find_all(&self, field: &str) -> Vec<Range<usize>> {
+        let mut all = Vec::new();
+        if self.exact {
+            let n = self.pattern.len();
+            all.extend(self.finder.find_iter(field.as_bytes()).map(|s| s..s + n));
+            return all;
+        }
+        let lowered = (!field.is_ascii()).then(|| Lowered::new(field));
+        let mut from = 0;
+        while from <= field.len() {
+            let found = match &lowered {
+                Some(l) => l.find(&self.lower, from),
+                None if self.lower.is_ascii() => {
+                    ascii_find(field.as_bytes(), self.lower.as_bytes(), from)
+                }
+                None => None,
+            };
+            let Some(range) = found else { break };
+            from = range.end.max(range.start + 1);
+            all.push(range);
+        }
+        all
+    }
+}
+
+impl Literal {
+    /// The scan for one stretch of the arena.
+    pub(crate) fn scan(&self, text: &[u8]) -> Scan<'_> {
+        let specials = self
+            .folded
+            .as_ref()
+            .is_some_and(|f| f.specials.iter().any(|s| s.find(text).is_some()));
+        Scan {
+            literal: self,
+            specials,
+        }
+    }
+}
+
+impl Prefilter for Scan<'_> {
+    fn next(&self, hay: &[u8], from: usize) -> Option<(Range<usize>, bool)> {
+        let this = self.literal;
+        let rest = hay.get(from..)?;
+        if this.exact {
+            let s = from + this.finder.find(rest)?;
+            return Some((s..s + this.pattern.len(), true));
+        }
+        if let Some(folded) = &this.folded {
+            let regex = if self.specials {
+                &folded.with_specials
+            } else {
+                &folded.plain
+            };
+            let m = regex.find_at(hay, from)?;
+            // A special character's bytes are not ASCII; the pattern's are.
+            let sure = m.as_bytes().is_ascii();
+            return Some((m.range(), sure));
+        }
+        // A non-ASCII pattern: only fields with a non-ASCII byte can match.
+        let s = from + rest.iter().position(|b| !b.is_ascii())?;
+        Some((s..s + 1, false))
+    }
+}
+
+/// The first place at or after `from` where `haystack` holds `needle`, ignoring ASCII case.
+fn ascii_find(haystack: &[u8], needle: &[u8], from: usize) -> Option<Range<usize>> {
+    if needle.is_empty() || haystack.len() < needle.len() {
+        return None;
+    }
+    (from..=haystack.len() - needle.len())
+        .find(|&s| haystack[s..s + needle.len()].eq_ignore_ascii_case(needle))
+        .map(|s| s..s + needle.len())
+}
+
+/// A field's lower case, with where each of its characters came from.
+struct Lowered<'a> {
+    field: &'a str,
+    lower: String,
+    /// Per character of the field: (offset in `lower`, offset in `field`).
+    starts: Vec<(usize, usize)>,
+}
+
+impl<'a> Lowered<'a> {
+    fn new(field: &'a str) -> Self {
+        let lower = field.to_lowercase();
+        let mut starts = Vec::with_capacity(field.len());
+        let mut at = 0;
+        for (offset, c) in field.char_indices() {
+            starts.push((at, offset));
+            // str::to_lowercase maps one character at a time except a final sigma (ς for σ), which
+            // has the same length, so these lengths add up to the lowered text's.
+            at += c.to_lowercase().map(char::len_utf8).sum::<usize>();
+        }
+        Lowered {
+            field,
+            lower,
+            starts,
+        }
+    }
+
+    /// The first match at or after field offset `from`, as a range of the field.
+    fn find(&self, needle: &str, from: usize) -> Option<Range<usize>> {
+        if needle.is_empty() {
+            return None;
+        }
+        let lower_from = match self.starts.iter().find(|(_, o)| *o >= from) {
+            Some((l, _)) => *l,
+            None => return None,
+        };
+        let s = lower_from + self.lower.get(lower_from..)?.find(needle)?;
+        let e = s + needle.len();
+        Some(self.original(s)..self.original_end(e))
+    }
+
+    /// The field offset of the character whose lower case holds lower offset `at`.
+    fn original(&self, at: usize) -> usize {
+        let i = self.starts.partition_point(|(l, _)| *l <= at);
+        self.starts.get(i.wrapping_sub(1)).map_or(0, |(_, o)| *o)
+    }
+
+    /// The field offset just past the character whose lower case holds lower offset `end - 1`.
+    fn original_end(&self, end: usize) -> usize {
+        let i = self.starts.partition_point(|(l, _)| *l < end);
+        self.starts.get(i).map_or(self.field.len(), |(_, o)| *o)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The claim the fast path rests on, checked over every character there is.
+    #[test]
+    fn only_two_non_ascii_characters_lower_to_ascii() {
+        let found: Vec<char> = (0..=char::MAX as u32)
+            .filter_map(char::from_u32)
+            .filter(|c| !c.is_ascii() && c.to_lowercase().any(|l| l.is_ascii()))
+            .collect();
+        assert_eq!(found, LOWER_TO_ASCII);
+    }
+
+    #[test]
+    fn lowering_one_character_at_a_time_gives_the_same_length() {
+        for c in (0..=char::MAX as u32).filter_map(char::from_u32) {
+            for text in [format!("{c}"), format!("a{c}"), format!("a{c}b")] {
+                let per_char: usize = text
+                    .chars()
+                    .map(|c| c.to_lowercase().map(char::len_utf8).sum::<usize>())
+                    .sum();
+                assert_eq!(per_char, text.to_lowercase().len(), "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn smart_case_and_the_documented_non_ascii_cases() {
+        let m = |p: &str, f: &str| Literal::new(p).find(f);
+        assert_eq!(m("teal", "Dark TEAL"), Some(5..9));
+        assert_eq!(m("Teal", "Dark TEAL"), None);
+        assert_eq!(m("Teal", "Teal"), Some(0..4));
+        assert_eq!(m("k", "\u{212a}elvin"), Some(0..3));
+        assert_eq!(m("i", "İstanbul"), Some(0..2));
+        assert_eq!(m("istanbul", "İstanbul"), None);
+        assert_eq!(m("ı", "I"), None);
+        assert_eq!(m("straße", "STRASSE"), None);
+        assert_eq!(m("ß", "GROẞ"), Some(3..6));
+        assert_eq!(m("οδος", "ΟΔΟΣ"), Some(0..8));
+        assert_eq!(m("σ", "ΟΔΟΣ"), None);
+        assert_eq!(m("é", "CAFÉ"), Some(3..5));
+        assert_eq!(m("cafe", "CAFÉ"), None);
+    }
+
+    #[test]
+    fn every_match_is_listed_left_to_right() {
+        assert_eq!(
+            Literal::new("ab").find_all("abABab"),
+            vec![0..2, 2..4, 4..6]
+        );
+        assert_eq!(Literal::new("aa").find_all("aaa"), vec![0..2]);
+        assert_eq!(Literal::new("Ab").find_all("abAbAb"), vec![2..4, 4..6]);
+        assert_eq!(Literal::new("é").find_all("éÉe"), vec![0..2, 2..4]);
+    }
+}

@@ -1,0 +1,329 @@
+//! Running a query over a catalog: which databases and columns it covers, the work split into chunks
+//! for all cores, and the ranking of the hits.
+
+use std::ops::Range;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use super::scan::{self, FieldHit};
+use super::{Found, Hit, Matcher, Query, QueryError, Scope, SearchError, query};
+use crate::catalog::arena::Arena;
+use crate::catalog::{Catalog, Database};
+
+/// Records per chunk: small enough to share the work evenly and notice a cancel quickly.
+const CHUNK: usize = 8 * 1024;
+
+/// Ranks every matching record (see the module docs). `within` limits the search to the hits of an
+/// earlier query this one narrows ([`Query::narrows`]). Fails when the query names a column none of the
+/// databases searched has, or when `cancel` was set before it finished.
+pub fn search(
+    catalog: &Catalog,
+    query: &Query,
+    scope: Scope,
+    within: Option<&[Hit]>,
+    cancel: &AtomicBool,
+) -> Result<Vec<Hit>, SearchError> {
+    let targets = targets(catalog, query, scope)?;
+    if query.is_empty() {
+        return Ok(Vec::new());
+    }
+    let jobs = jobs(catalog, &targets, within);
+    let done = Mutex::new(Vec::with_capacity(jobs.len()));
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(jobs.len());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    let Some(hits) = run_job(catalog, query, job, cancel) else {
+                        break;
+                    };
+                    done.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((i, hits));
+                }
+            });
+        }
+    });
+    if cancel.load(Ordering::Relaxed) {
+        return Err(SearchError::Cancelled);
+    }
+    let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    done.sort_unstable_by_key(|(i, _)| *i);
+    let mut hits: Vec<Hit> = done.into_iter().flat_map(|(_, h)| h).collect();
+    rank(&mut hits);
+    Ok(hits)
+}
+
+/// Checks the query against a catalog without running it: fails as [`search`] would when the query's
+/// column is in none of the databases of the scope. Cheap enough for every keystroke.
+pub fn check(catalog: &Catalog, query: &Query, scope: Scope) -> Result<(), QueryError> {
+    targets(catalog, query, scope).map(drop)
+}
+
+/// Key hits first, then by score, then in catalog order (a total order: no two hits share a record).
+pub(crate) fn rank(hits: &mut [Hit]) {
+    hits.sort_unstable_by(|a, b| {
+        b.is_key()
+            .cmp(&a.is_key())
+            .then(b.score.cmp(&a.score))
+            .then(a.database.cmp(&b.database))
+            .then(a.record.cmp(&b.record))
+    });
+}
+
+/// A database to search and the field to look at: `None` for every field.
+struct Target {
+    database: usize,
+    column: Option<usize>,
+}
+
+fn targets(catalog: &Catalog, query: &Query, scope: Scope) -> Result<Vec<Target>, QueryError> {
+    let in_scope = catalog
+        .databases()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| scope == Scope::All || scope == Scope::Database(*i));
+    let Some(name) = query.column() else {
+        return Ok(in_scope
+            .map(|(database, _)| Target {
+                database,
+                column: None,
+            })
+            .collect());
+    };
+    let mut known: Vec<String> = Vec::new();
+    let mut targets = Vec::new();
+    for (database, db) in in_scope {
+        for c in db.columns() {
+            if !known.contains(c) {
+                known.push(c.clone());
+            }
+        }
+        if let Some(column) = query::column_position(db.columns(), name) {
+            targets.push(Target {
+                database,
+                column: Some(column),
+            });
+        }
+    }
+    if targets.is_empty() {
+        return Err(QueryError::UnknownColumn {
+            column: name.to_string(),
+            known,
+        });
+    }
+    Ok(targets)
+}
+
+enum Job<'a> {
+    /// Records of one database, looked at through its arena when the mode allows.
+    Records {
+        database: usize,
+        column: Option<usize>,
+        records: Range<usize>,
+    },
+    /// Hits of an earlier query, checked again one by one.
+    Within {
+        hits: &'a [Hit],
+        columns: Vec<Option<Option<usize>>>,
+    },
+}
+
+fn jobs<'a>(catalog: &Catalog, targets: &[Target], within: Option<&'a [Hit]>) -> Vec<Job<'a>> {
+    if let Some(hits) = within {
+        // Per database: None when it is not searched, Some(column) when it is.
+        let mut columns = vec![None; catalog.databases().len()];
+        for t in targets {
+            columns[t.database] = Some(t.column);
+        }
+        return hits
+            .chunks(CHUNK / 4)
+            .map(|hits| Job::Within {
+                hits,
+                columns: columns.clone(),
+            })
+            .collect();
+    }
+    let mut jobs = Vec::new();
+    for t in targets {
+        let len = catalog.databases()[t.database].len();
+        let mut start = 0;
+        while start < len {
+            let end = (start + CHUNK).min(len);
+            jobs.push(Job::Records {
+                database: t.database,
+                column: t.column,
+                records: start..end,
+            });
+            start = end;
+        }
+    }
+    jobs
+}
+
+fn run_job(catalog: &Catalog, query: &Query, job: &Job, cancel: &AtomicBool) -> Option<Vec<Hit>> {
+    if cancel.load(Ordering::Relaxed) {
+        return None;
+    }
+    let mut hits = Vec::new();
+    match job {
+        Job::Records {
+            database,
+            column,
+            records,
+        } => {
+            let db = &catalog.databases()[*database];
+            let hit = |record: usize, field: usize, found: Found| Hit {
+                database: *database,
+                record,
+                score: found.score,
+                field,
+                span: found.span.into(),
+            };
+            let arena = Arena::of(db);
+            let text = arena
+                .record_offset(records.start)
+                .zip(arena.record_offset(records.end))
+                .and_then(|(a, b)| arena.text.get(a..b))
+                .unwrap_or_default();
+            if let Some(prefilter) = arena_prefilter(query, *column, text) {
+                let mut found = Vec::new();
+                let check = |field: &str| query.find(field);
+                scan::scan(
+                    db,
+                    records.clone(),
+                    prefilter.as_ref(),
+                    &check,
+                    cancel,
+                    &mut found,
+                )?;
+                let fuzzy = matches!(query.matcher, Matcher::Fuzzy(_));
+                for FieldHit {
+                    record,
+                    field,
+                    found,
+                } in found
+                {
+                    // The first matching field; fuzzy wants the best-scoring value unless the key matched,
+                    // and the fields before this one do not match.
+                    let (field, found) = if fuzzy && field != 0 {
+                        best_after(query, db, record, (field, found))
+                    } else {
+                        (field, found)
+                    };
+                    hits.push(hit(record, field, found));
+                }
+            } else {
+                for (n, record) in records.clone().enumerate() {
+                    if n % 1024 == 0 && cancel.load(Ordering::Relaxed) {
+                        return None;
+                    }
+                    if let Some((field, found)) = match_record(query, db, record, *column) {
+                        hits.push(hit(record, field, found));
+                    }
+                }
+            }
+        }
+        Job::Within { hits: old, columns } => {
+            for (n, old) in old.iter().enumerate() {
+                if n % 1024 == 0 && cancel.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let Some(Some(column)) = columns.get(old.database) else {
+                    continue;
+                };
+                let Some(db) = catalog.databases().get(old.database) else {
+                    continue;
+                };
+                if let Some((field, found)) = match_record(query, db, old.record, *column) {
+                    hits.push(Hit {
+                        database: old.database,
+                        record: old.record,
+                        score: found.score,
+                        field,
+                        span: found.span.into(),
+                    });
+                }
+            }
+        }
+    }
+    Some(hits)
+}
+
+/// The whole-arena prefilter for this query over this stretch of text, when one can be used.
+fn arena_prefilter<'q>(
+    query: &'q Query,
+    column: Option<usize>,
+    text: &[u8],
+) -> Option<Box<dyn scan::Prefilter + 'q>> {
+    if column.is_some() {
+        return None;
+    }
+    match &query.matcher {
+        Matcher::Literal(l) => Some(Box::new(l.scan(text))),
+        Matcher::Regex(r) if r.arena_safe() => Some(Box::new(&**r)),
+        Matcher::Fuzzy(f) => f
+            .scan(text)
+            .map(|s| Box::new(s) as Box<dyn scan::Prefilter>),
+        _ => None,
+    }
+}
+
+/// The best-scoring field from `first` on (ties to the earlier field).
+fn best_after(
+    query: &Query,
+    db: &Database,
+    record: usize,
+    first: (usize, Found),
+) -> (usize, Found) {
+    let Some(r) = db.record(record) else {
+        return first;
+    };
+    r.fields()
+        .enumerate()
+        .skip(first.0 + 1)
+        .filter_map(|(i, f)| query.find(f).map(|found| (i, found)))
+        .fold(first, |best, next| {
+            if next.1.score > best.1.score {
+                next
+            } else {
+                best
+            }
+        })
+}
+
+/// The field of a record that matches, and the match: the first that matches, except in fuzzy mode,
+/// where a value hit is the best-scoring value (the key still comes first).
+pub(crate) fn match_record(
+    query: &Query,
+    db: &Database,
+    record: usize,
+    column: Option<usize>,
+) -> Option<(usize, Found)> {
+    let record = db.record(record)?;
+    if let Some(c) = column {
+        return record.value(c).and_then(|v| query.find(v)).map(|f| (c, f));
+    }
+    let mut fields = record.fields().enumerate();
+    if !matches!(query.matcher, Matcher::Fuzzy(_)) {
+        return fields.find_map(|(i, f)| query.find(f).map(|found| (i, found)));
+    }
+    let (_, key) = fields.next()?;
+    if let Some(found) = query.find(key) {
+        return Some((0, found));
+    }
+    fields
+        .filter_map(|(i, f)| query.find(f).map(|found| (i, found)))
+        .fold(
+            None,
+            |best: Option<(usize, Found)>, (i, found)| match best {
+                Some((_, ref b)) if b.score >= found.score => best,
+                _ => Some((i, found)),
+            },
+        )
+}
