@@ -12,46 +12,60 @@ use crate::catalog::IndexLimit;
 /// Why an archive could not be read. Every message names what is wrong, not just that something is, and
 /// is one line: text that comes from the archive (entry names, the tar crate's own messages) is shown
 /// with its control characters escaped, so a crafted name can neither drive the terminal nor forge a line.
+#[allow(missing_docs)] // a variant's fields are the values its message names
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
+    /// The file cannot be read.
     #[error("cannot read the file: {}", escape_controls(&.0.to_string()))]
     Unreadable(io::Error),
+    /// Empty file (0 bytes).
     #[error("empty file (0 bytes)")]
     EmptyFile,
+    /// Neither a gzip nor a tar file (the message shows its first bytes).
     #[error("neither a gzip nor a tar file (it starts with {0})")]
     UnknownFormat(String),
+    /// The gzip stream is damaged or cut short.
     #[error("corrupt or truncated gzip stream: {}", escape_controls(&.0.to_string()))]
     Gzip(io::Error),
+    /// Bytes after the last gzip member that are not another member.
     #[error(
         "{bytes} bytes after the gzip stream's last member (from byte {offset}) are not gzip data"
     )]
     TrailingData { offset: u64, bytes: u64 },
+    /// The tar stream is damaged.
     #[error("corrupt tar: {}", escape_controls(&.0.to_string()))]
     Tar(io::Error),
+    /// An entry's size cannot be trusted, so the entries after it cannot be found.
     #[error(
         "corrupt tar: entry {}'s PAX size record is unreadable or not applied, so the entries after it cannot be found",
         escape_controls(path)
     )]
     UncertainSize { path: String },
+    /// Truncated tar: the stream ends without the end-of-archive marker.
     #[error("truncated tar: the stream ends without the end-of-archive marker")]
     TruncatedTar,
+    /// One entry decompresses to more than the per-entry limit.
     #[error(
         "entry {} is {size} bytes, over the per-entry limit of {limit} bytes (raise it with \
          --max-entry-mib or --max-ratio if the archive is genuine)",
         escape_controls(path)
     )]
     EntryTooLarge { path: String, size: u64, limit: u64 },
+    /// The archive decompresses to more than the total limit.
     #[error(
         "more than {limit} bytes once decompressed (a decompression bomb?); raise the limit with \
          --max-total-mib or --max-ratio if the archive is genuine"
     )]
     TotalTooLarge { limit: u64 },
+    /// Empty archive: it holds no entries.
     #[error("empty archive: it holds no entries")]
     NoEntries,
+    /// The SHA-256 given with in-memory bytes is not theirs.
     #[error(
         "its SHA-256 is {actual}, but the one given with it (computed at build time) is {declared}: the build script hashed another file"
     )]
     HashMismatch { declared: String, actual: String },
+    /// Nothing in the archive is a CSV database.
     #[error(
         "no CSV databases in the archive ({skipped} entries skipped: {})",
         escape_controls(examples)
@@ -78,8 +92,10 @@ pub enum DatabaseError {
         OneLine(message)
     )]
     Panicked {
+        /// The file's path inside the archive.
         #[serde(deserialize_with = "string")]
         path: String,
+        /// The panic's message.
         #[serde(deserialize_with = "string")]
         message: String,
     },
@@ -94,6 +110,7 @@ pub struct CsvError {
     pub path: String,
     /// The line the row starts on, counting from 1; CRLF, LF and a lone CR each end a line.
     pub line: u64,
+    /// What is wrong there.
     pub problem: CsvProblem,
 }
 
@@ -102,7 +119,12 @@ pub struct CsvError {
 pub enum CsvProblem {
     /// A field is not valid UTF-8: `field` counts from 1 in the row as written, `byte` from 0 in the field.
     #[error("invalid UTF-8 in field {field} (at byte {byte} of the field)")]
-    InvalidUtf8 { field: u64, byte: u64 },
+    InvalidUtf8 {
+        /// The field, counting from 1.
+        field: u64,
+        /// The first invalid byte, counting from 0 in the field.
+        byte: u64,
+    },
     /// The row takes the index over a limit.
     #[error("{0}")]
     OverLimit(IndexLimit),
@@ -169,9 +191,11 @@ fn needs_escape(c: char) -> bool {
 }
 
 /// The library's error type.
+#[allow(missing_docs)] // a variant's fields are the values its message names
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     // The details are part of each message rather than a separate source, so `{:#}` prints them once.
+    /// The archive cannot be read.
     #[error("archive {archive}: {error}")]
     Archive {
         archive: String,
@@ -188,6 +212,7 @@ pub enum Error {
     NoCache { dir: PathBuf },
     #[error("{}: not a cache file of this data dir", path.display())]
     NotACacheFile { path: PathBuf },
+    /// No data directory: set --data-dir or BACKSTORE_DATA_DIR.
     #[error("no data directory: set --data-dir or BACKSTORE_DATA_DIR")]
     NoDataDir,
 }
@@ -201,4 +226,5 @@ impl Error {
     }
 }
 
+/// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

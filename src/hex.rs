@@ -2,6 +2,7 @@
 
 use serde::Serializer;
 
+/// The bytes as lower-case hex.
 pub fn encode(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes

@@ -34,9 +34,12 @@
 //! `default-features = false` the library builds without the command line, the inspector and backstore's
 //! demo data.
 
+#![warn(missing_docs)]
+
 pub mod cache;
 pub mod catalog;
 #[cfg(feature = "cli")]
+#[allow(missing_docs)] // the binary's own code, public so that its tests can drive it
 pub mod cli;
 pub mod embed;
 #[cfg(feature = "demo")]
@@ -47,9 +50,11 @@ pub mod insight;
 pub mod record;
 pub mod search;
 #[cfg(feature = "testkit")]
+#[allow(missing_docs)] // test support, never part of an application's API
 pub mod testkit;
 pub mod timing;
 #[cfg(feature = "inspector")]
+#[allow(missing_docs)] // the binary's own code, public so that its tests can drive it
 pub mod tui;
 pub mod units;
 

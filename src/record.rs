@@ -8,10 +8,13 @@ use crate::catalog::Record;
 /// One record with its database's column names: what `get` prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordData {
+    /// The database it belongs to.
     pub database: String,
+    /// Its key.
     pub key: String,
     /// Position among the database's records.
     pub index: usize,
+    /// Its version, when the database has a version column.
     pub version: Option<String>,
     /// Column name and value; `None` where a short row lacks the field.
     pub values: Vec<(String, Option<String>)>,

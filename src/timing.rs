@@ -12,17 +12,24 @@ use crate::error::Result;
 /// Summary statistics of a set of times, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Summary {
+    /// How many times were summarised.
     pub runs: usize,
+    /// Arithmetic mean.
     pub mean: f64,
+    /// Sample standard deviation (0 for one run).
     pub stddev: f64,
+    /// The middle time.
     pub median: f64,
+    /// The fastest time.
     pub min: f64,
+    /// The slowest time.
     pub max: f64,
     /// Runs whose modified z-score exceeds hyperfine's threshold.
     pub outliers: usize,
 }
 
 impl Summary {
+    /// The summary of these times; `None` when there are none.
     pub fn of(times: &[f64]) -> Option<Summary> {
         if times.is_empty() {
             return None;
@@ -120,6 +127,7 @@ pub fn seconds(secs: f64) -> String {
     }
 }
 
+/// A duration in the unit that suits it (`850.0 µs`, `12.3 ms`, `1.250 s`).
 pub fn duration(d: Duration) -> String {
     seconds(d.as_secs_f64())
 }
@@ -127,7 +135,9 @@ pub fn duration(d: Duration) -> String {
 /// One timed load.
 #[derive(Debug, Clone)]
 pub struct Sample {
+    /// Wall time of the whole load.
     pub total: Duration,
+    /// Wall time of each phase.
     pub phases: PhaseTimings,
 }
 
@@ -144,24 +154,31 @@ impl From<&LoadReport> for Sample {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LoadKind {
+    /// Built from the archive, the cache written.
     Cold,
+    /// Loaded from a fresh cache file.
     Warm,
 }
 
 /// Where a series is, for progress gauges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
+    /// Whether the run is a warm-up, not counted.
     pub warmup: bool,
+    /// Cold or warm.
     pub kind: LoadKind,
     /// Runs done so far (warm-ups count) and the total.
     pub done: usize,
+    /// See `done`.
     pub total: usize,
 }
 
 /// N cold builds and N warm loads, interleaved, after K warm-up pairs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeriesOptions {
+    /// Timed runs of each kind.
     pub runs: usize,
+    /// Untimed cold/warm pairs run first.
     pub warmup: usize,
 }
 
@@ -177,11 +194,14 @@ impl Default for SeriesOptions {
 /// The timed runs of a series.
 #[derive(Debug, Clone, Default)]
 pub struct Series {
+    /// The cold builds, in run order.
     pub cold: Vec<Sample>,
+    /// The warm loads, in run order.
     pub warm: Vec<Sample>,
 }
 
 impl Series {
+    /// The summary of one kind's total times.
     pub fn summary(&self, kind: LoadKind) -> Option<Summary> {
         let times: Vec<f64> = self
             .samples(kind)
@@ -191,6 +211,7 @@ impl Series {
         Summary::of(&times)
     }
 
+    /// One kind's runs, in run order.
     pub fn samples(&self, kind: LoadKind) -> &[Sample] {
         match kind {
             LoadKind::Cold => &self.cold,

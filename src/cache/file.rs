@@ -17,6 +17,7 @@ use crate::catalog::Catalog;
 
 /// Prefix and suffix of cache file names: `databases_<version>.bin`.
 pub const FILE_PREFIX: &str = "databases_";
+/// Suffix of cache file names.
 pub const FILE_SUFFIX: &str = ".bin";
 
 /// The cache file name for a version, with anything unsafe in a file name replaced.
@@ -48,7 +49,10 @@ pub enum ReadProblem {
     /// Nothing there (also when a parent of the path is a regular file).
     Missing,
     /// Written by another format version of this program.
-    FormatChanged { found: u32 },
+    FormatChanged {
+        /// The format version the file says it has.
+        found: u32,
+    },
     /// Damaged, not a cache file, or not a regular file.
     Corrupt(Corruption),
     /// Owned by someone else or writable by others: never read.
@@ -82,6 +86,7 @@ fn unreadable(e: io::Error) -> ReadProblem {
 /// A cache file opened and its header read, the payload not yet.
 pub struct Opened {
     file: File,
+    /// The header, read and checked.
     pub header: Header,
     /// The file's size, from the opened file.
     pub size: u64,
@@ -117,8 +122,11 @@ pub fn read_header(path: &Path) -> Result<(Header, u64), ReadProblem> {
 /// Time spent reading a cache file, by phase.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReadTimings {
+    /// Reading the file from disk.
     pub read: Duration,
+    /// Checking the payload against its checksum.
     pub verify: Duration,
+    /// Decoding the body and proving its sections consistent.
     pub decode: Duration,
 }
 

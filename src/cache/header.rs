@@ -9,19 +9,27 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::problem::Corruption;
 
+/// The first bytes of every cache file.
 pub const MAGIC: &[u8; 8] = b"BACKSTOR";
 /// Bump whenever the header or body layout changes; older files then read as "format changed".
 /// 2: each database records the most extra fields a record has, which validation bounds fields by, and a
 /// failed database its typed error.
 pub const FORMAT_VERSION: u32 = 2;
+/// The header's size in bytes.
 pub const HEADER_LEN: usize = 80;
 
+/// A cache file's header: which archive it was built from, and how to check the payload behind it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
+    /// The format the file was written in ([`FORMAT_VERSION`] when current).
     pub format_version: u32,
+    /// SHA-256 of the archive the cache was built from: the freshness verdict compares it.
     pub archive_sha256: [u8; 32],
+    /// Length of the payload that follows the header.
     pub payload_len: u64,
+    /// xxh3-64 of that payload.
     pub payload_checksum: u64,
+    /// When the file was built, in Unix milliseconds.
     pub built_at_ms: u64,
 }
 
@@ -29,12 +37,16 @@ pub struct Header {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderProblem {
     /// Written by another format version of this program.
-    FormatChanged { found: u32 },
+    FormatChanged {
+        /// The format version the header says it has.
+        found: u32,
+    },
     /// Damaged or not a cache file at all.
     Corrupt(Corruption),
 }
 
 impl Header {
+    /// A header for a payload built now.
     pub fn new(archive_sha256: [u8; 32], payload_len: u64, payload_checksum: u64) -> Self {
         let built_at_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -48,10 +60,12 @@ impl Header {
         }
     }
 
+    /// When the file was built.
     pub fn built_at(&self) -> SystemTime {
         UNIX_EPOCH + Duration::from_millis(self.built_at_ms)
     }
 
+    /// The header as it is written to disk.
     pub fn to_bytes(&self) -> [u8; HEADER_LEN] {
         let mut out = [0u8; HEADER_LEN];
         out[0..8].copy_from_slice(MAGIC);

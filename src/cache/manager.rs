@@ -32,7 +32,9 @@ use crate::record::RecordData;
 /// The data a load produced and how it went.
 #[derive(Debug, Clone)]
 pub struct Loaded {
+    /// The databases, shared so that callers and the manager hold the same copy.
     pub catalog: Arc<Catalog>,
+    /// Where the data came from, why, and how long each phase took.
     pub report: LoadReport,
 }
 
@@ -54,6 +56,7 @@ pub fn embedded() -> &'static CacheManager {
 }
 
 impl CacheManager {
+    /// A manager for these options; nothing is read until the first load.
     pub fn new(options: ManagerOptions) -> Self {
         CacheManager {
             archive: Archive::new(options.source.clone(), options.limits),
@@ -63,6 +66,7 @@ impl CacheManager {
         }
     }
 
+    /// The options it was made with.
     pub fn options(&self) -> &ManagerOptions {
         &self.options
     }

@@ -14,7 +14,9 @@ pub enum ArchiveSource {
     /// [`crate::embed::hash_at_build_time`]: a warm start hashes nothing. A cold build checks the hash
     /// against the bytes and refuses a mismatch.
     Prehashed {
+        /// The archive's bytes.
         bytes: &'static [u8],
+        /// Their SHA-256, as [`crate::embed::hash_at_build_time`] computed it.
         sha256: [u8; 32],
     },
     /// A file: a `.tar.gz`, a plain `.tar`, or one `.csv` (an archive of one database); or a folder of CSV
@@ -51,9 +53,11 @@ impl ArchiveSource {
 /// How to build a manager: `ManagerOptions::for_app("myapp").source(..)`, or the fields set directly.
 #[derive(Debug, Clone)]
 pub struct ManagerOptions {
+    /// Where the archive comes from.
     pub source: ArchiveSource,
     /// The data dir; the cache lives in its `cache/` folder. `None` keeps everything in memory.
     pub data_dir: Option<PathBuf>,
+    /// How much an archive may expand to and how much it may index.
     pub limits: Limits,
 }
 

@@ -16,6 +16,7 @@ use super::validate::Inconsistency;
 pub struct IoFailure(pub Arc<io::Error>);
 
 impl IoFailure {
+    /// The error's kind.
     pub fn kind(&self) -> io::ErrorKind {
         self.0.kind()
     }
@@ -57,16 +58,24 @@ impl fmt::Display for IoFailure {
 /// What a path holds when it is not a regular file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
+    /// A directory.
     Directory,
+    /// A symbolic link, never followed.
     Symlink,
+    /// A named pipe, which would block a reader.
     Fifo,
+    /// A Unix socket.
     Socket,
+    /// A block device.
     BlockDevice,
+    /// A character device.
     CharDevice,
+    /// None of the above.
     Unknown,
 }
 
 impl FileKind {
+    /// What it is, in words (`a FIFO`).
     pub fn words(self) -> &'static str {
         match self {
             FileKind::Directory => "a directory",
@@ -102,21 +111,28 @@ impl FileKind {
 }
 
 /// Why a cache file's body, past both checksums, cannot be used.
+#[allow(missing_docs)] // a variant's fields are the values its message names
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum BodyProblem {
+    /// bincode could not decode the body.
     #[error("undecodable body: {0}")]
     Undecodable(DecodeFailure),
+    /// `count` trailing bytes after the body.
     #[error("{count} trailing bytes after the body")]
     TrailingBytes { count: usize },
+    /// A database's index sections are malformed.
     #[error("database {database}: malformed index sections")]
     MalformedSections { database: String },
+    /// A database's SHA-256 is not 32 bytes long.
     #[error("database {database}: a SHA-256 of {bytes} bytes")]
     BadSha256 { database: String, bytes: usize },
+    /// A database's sections are inconsistent.
     #[error("database {database}: {problem}")]
     Inconsistent {
         database: String,
         problem: Inconsistency,
     },
+    /// The database name `name` occurs twice.
     #[error("the database name {name} occurs twice")]
     DuplicateName { name: String },
 }
@@ -140,27 +156,35 @@ impl fmt::Display for DecodeFailure {
 }
 
 /// What is damaged in a cache file.
+#[allow(missing_docs)] // a variant's fields are the values its message names
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum Corruption {
+    /// The file is shorter than a header.
     #[error("truncated header: {got} of {HEADER_LEN} bytes")]
     TruncatedHeader { got: usize },
+    /// Not a backstore cache file (bad magic bytes).
     #[error("not a backstore cache file (bad magic bytes)")]
     BadMagic,
+    /// Header checksum mismatch.
     #[error("header checksum mismatch")]
     HeaderChecksum,
+    /// Payload is `found` bytes but the header says `expected`.
     #[error("payload is {found} bytes but the header says {expected}")]
     Length { found: u64, expected: u64 },
+    /// Payload checksum mismatch (header `expected`, payload `found`).
     #[error("payload checksum mismatch (header {expected:016x}, payload {found:016x})")]
     PayloadChecksum { expected: u64, found: u64 },
     #[error(transparent)]
     Body(BodyProblem),
     #[error("{} where the cache file should be; the next build replaces it", .0.words())]
     NotRegular(FileKind),
+    /// The file cannot be read.
     #[error("unreadable: {0}")]
     Unreadable(IoFailure),
 }
 
 /// Why a path may not be trusted: what ssh and git's safe.directory refuse too.
+#[allow(missing_docs)] // a variant's fields are the values its message names
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Distrust {
     /// Owned by another user, who could put anything there.
@@ -170,6 +194,7 @@ pub enum Distrust {
 }
 
 impl Distrust {
+    /// The path that is not trusted.
     pub fn path(&self) -> &std::path::Path {
         match self {
             Distrust::Owner { path, .. } | Distrust::Writable { path, .. } => path,
@@ -202,6 +227,7 @@ impl fmt::Display for Distrust {
 }
 
 /// Why nothing can be cached in the data dir: the data then lives in memory only.
+#[allow(missing_docs)] // a variant's fields are the values its message names
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unusable {
     /// No data dir was configured, and none could be found.

@@ -14,18 +14,28 @@ use super::problem::{Corruption, Unusable};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {
+    /// Hashing the archive (SHA-256).
     Hash,
+    /// Reading the entries out of the gzip and tar streams.
     Decompress,
+    /// Splitting CSV into fields.
     Parse,
+    /// Building key tables and warnings.
     Index,
+    /// Encoding the catalog into the cache body.
     Encode,
+    /// Writing the cache file.
     Write,
+    /// Reading the cache file.
     Read,
+    /// Checking the payload checksum.
     Verify,
+    /// Decoding the body and proving it consistent.
     Decode,
 }
 
 impl Phase {
+    /// The phases of a cold build, in order.
     pub const COLD: [Phase; 6] = [
         Phase::Hash,
         Phase::Decompress,
@@ -34,8 +44,10 @@ impl Phase {
         Phase::Encode,
         Phase::Write,
     ];
+    /// The phases of a warm load, in order.
     pub const WARM: [Phase; 4] = [Phase::Hash, Phase::Read, Phase::Verify, Phase::Decode];
 
+    /// The phase's name, as `--json` and the timing pane show it.
     pub fn name(self) -> &'static str {
         match self {
             Phase::Hash => "hash",
@@ -56,6 +68,7 @@ impl Phase {
 pub struct PhaseTimings(pub Vec<(Phase, Duration)>);
 
 impl PhaseTimings {
+    /// Adds time to a phase, appending it if it has none yet.
     pub fn add(&mut self, phase: Phase, time: Duration) {
         match self.0.iter_mut().find(|(p, _)| *p == phase) {
             Some((_, t)) => *t += time,
@@ -63,10 +76,12 @@ impl PhaseTimings {
         }
     }
 
+    /// The time of one phase, if it ran.
     pub fn get(&self, phase: Phase) -> Option<Duration> {
         self.0.iter().find(|(p, _)| *p == phase).map(|(_, t)| *t)
     }
 
+    /// The sum of all phases.
     pub fn total(&self) -> Duration {
         self.0.iter().map(|(_, t)| *t).sum()
     }
@@ -83,12 +98,16 @@ impl Serialize for PhaseTimings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChangeKind {
+    /// In the archive, not in the cache.
     Added,
+    /// In the cache, not in the archive.
     Removed,
+    /// In both, with different contents.
     Modified,
 }
 
 impl ChangeKind {
+    /// The kind in one word, as `status` prints it.
     pub fn word(self) -> &'static str {
         match self {
             ChangeKind::Added => "added",
@@ -98,41 +117,58 @@ impl ChangeKind {
     }
 }
 
+/// One database that differs between the archive and the cache.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
+    /// The database's name.
     pub database: String,
+    /// How it differs.
     pub change: ChangeKind,
 }
 
 /// The verdict words of the cache states, for displays that show a verdict before or without a state.
 pub mod verdicts {
+    /// The cache was built from this very archive.
     pub const FRESH: &str = "FRESH";
+    /// Built from another archive.
     pub const STALE: &str = "STALE";
+    /// No cache file.
     pub const MISSING: &str = "MISSING";
+    /// The cache file is damaged.
     pub const CORRUPT: &str = "CORRUPT";
+    /// Written by another format version.
     pub const FORMAT_CHANGED: &str = "FORMAT CHANGED";
+    /// No cache can be used or written; the data lives in memory.
     pub const IN_MEMORY_ONLY: &str = "IN MEMORY ONLY";
 }
 
 /// The cache file's state against the archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CacheState {
+    /// Built from this very archive, and its payload checks out.
     Fresh,
     /// Built from another archive; `changed` lists the databases that differ.
     Stale {
+        /// The databases that differ.
         changed: Vec<Change>,
     },
+    /// No cache file for this version.
     Missing,
+    /// The file is there but damaged, truncated, or not a regular file.
     Corrupt {
+        /// What is wrong with it.
         problem: Corruption,
     },
     /// Written by another format version of this program.
     FormatChanged {
+        /// The format version the file has.
         found: u32,
+        /// The one this program reads and writes.
         expected: u32,
     },
     /// No usable cache, and none can be written: the data lives in memory only.
     InMemoryOnly {
+        /// Why no cache can be used.
         why: Unusable,
     },
 }
@@ -162,6 +198,7 @@ impl CacheState {
         }
     }
 
+    /// The databases that differ, for a stale cache; empty otherwise.
     pub fn changed(&self) -> &[Change] {
         match self {
             CacheState::Stale { changed } => changed,
@@ -225,7 +262,12 @@ pub enum Outcome {
     /// Built from the archive, and the cache file written.
     Built(BuildReason),
     /// Built from the archive, but the cache could not be written: the data lives in memory only.
-    InMemory { reason: BuildReason, why: Unusable },
+    InMemory {
+        /// Why it was built.
+        reason: BuildReason,
+        /// Why nothing was written.
+        why: Unusable,
+    },
 }
 
 impl Outcome {
@@ -247,6 +289,7 @@ impl Outcome {
         }
     }
 
+    /// Why the data came from where it did, in a sentence.
     pub fn reason(&self) -> String {
         match self {
             Outcome::Loaded => "cache is fresh".to_string(),
@@ -264,19 +307,28 @@ impl Outcome {
 /// What `load_or_build`, `rebuild` and `warm_load` return besides the data.
 #[derive(Debug, Clone, Serialize)]
 pub struct LoadReport {
+    /// Where the data came from.
     #[serde(serialize_with = "outcome_word")]
     pub outcome: Outcome,
+    /// Why, in a sentence.
     pub reason: String,
+    /// Wall time of each phase.
     #[serde(rename = "timings_us")]
     pub timings: PhaseTimings,
+    /// Wall time of the whole load.
     #[serde(rename = "total_us", serialize_with = "micros")]
     pub total: Duration,
+    /// Databases loaded.
     pub databases: usize,
+    /// Records in them.
     pub records: usize,
+    /// Databases that could not be read (the others loaded).
     pub failed_databases: usize,
+    /// The data version: the cache file is named after it.
     pub version: String,
     /// The data dir the cache lives in, `None` when there is none.
     pub data_dir: Option<PathBuf>,
+    /// The cache file, `None` when there is none.
     pub cache_path: Option<PathBuf>,
 }
 
@@ -293,29 +345,40 @@ fn micros<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 pub struct ArchiveInfo {
     /// `embedded` or the path given.
     pub source: String,
+    /// Its SHA-256.
     #[serde(serialize_with = "crate::hex::serialize")]
     pub sha256: [u8; 32],
+    /// Its size.
     pub bytes: u64,
 }
 
 /// The cache file as found on disk.
 #[derive(Debug, Clone, Serialize)]
 pub struct CacheFileInfo {
+    /// Where the cache file is (or would be).
     pub path: Option<PathBuf>,
+    /// Whether a file is there.
     pub exists: bool,
+    /// Its size.
     pub bytes: Option<u64>,
+    /// When it was built, from its header.
     #[serde(serialize_with = "rfc3339_opt")]
     pub built_at: Option<SystemTime>,
+    /// The archive hash its header names.
     #[serde(serialize_with = "crate::hex::serialize_opt")]
     pub source_sha256: Option<[u8; 32]>,
+    /// The format version its header names.
     pub format_version: Option<u32>,
 }
 
 /// Another `databases_*.bin` in the cache folder (another version's).
 #[derive(Debug, Clone, Serialize)]
 pub struct OtherCacheFile {
+    /// Where it is.
     pub path: PathBuf,
+    /// Its size.
     pub bytes: u64,
+    /// When it was last modified.
     #[serde(serialize_with = "rfc3339_opt")]
     pub modified: Option<SystemTime>,
 }
@@ -323,7 +386,9 @@ pub struct OtherCacheFile {
 /// A temporary file in the cache folder: one being written, or one a killed writer left.
 #[derive(Debug, Clone, Serialize)]
 pub struct TempFileInfo {
+    /// Where it is.
     pub path: PathBuf,
+    /// Its size.
     pub bytes: u64,
     /// A live writer holds it; otherwise the next writer removes it.
     pub in_use: bool,
@@ -343,18 +408,24 @@ pub enum Depth {
 /// What `status` reports: the state, the check that decided it, and the files involved.
 #[derive(Debug, Clone, Serialize)]
 pub struct CacheStatus {
+    /// The verdict.
     #[serde(serialize_with = "state_word")]
     pub state: CacheState,
     /// Which check decided the state, in words.
     pub reason: String,
     /// How deeply the cache file was checked.
     pub check: Depth,
+    /// The data version: the cache file is named after it.
     pub version: String,
     /// The data dir the cache lives in, `None` when there is none.
     pub data_dir: Option<PathBuf>,
+    /// The archive read.
     pub archive: ArchiveInfo,
+    /// The cache file of this version.
     pub cache: CacheFileInfo,
+    /// The databases that differ, for a stale cache.
     pub changed: Vec<Change>,
+    /// Cache files of other versions in the same folder.
     pub other_cache_files: Vec<OtherCacheFile>,
     /// Temporary files in the cache folder (leftovers of killed writers, or files being written).
     pub temp_files: Vec<TempFileInfo>,

@@ -58,9 +58,13 @@ pub fn check_cache_dir(cache_dir: &Path) -> Result<(), Distrust> {
 /// Why a file could not be opened for reading.
 #[derive(Debug)]
 pub enum OpenProblem {
+    /// Nothing at that path.
     Missing,
+    /// Something other than a regular file (a FIFO, a device, a directory, a symlink).
     NotRegular(FileKind),
+    /// A regular file that the trust rules refuse (owner or mode).
     Untrusted(Distrust),
+    /// The system refused to open or inspect it.
     Io(io::Error),
 }
 

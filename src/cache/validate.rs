@@ -16,50 +16,69 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::catalog::Database;
 
 /// What is inconsistent in a database's sections.
+#[allow(missing_docs)] // a variant's fields are the figures its message names
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum Inconsistency {
+    /// Field `field` ends before the field in front of it.
     #[error("field {field} ends before the field in front of it")]
     FieldEndsDecrease { field: usize },
+    /// Field ends run past the text (`end` of `text` bytes).
     #[error("field ends run past the text ({end} of {text} bytes)")]
     FieldEndPastText { end: usize, text: usize },
+    /// The text is not valid UTF-8.
     #[error("the text is not valid UTF-8")]
     TextNotUtf8,
+    /// Field `field` ends inside a UTF-8 character.
     #[error("field {field} ends inside a UTF-8 character")]
     FieldSplitsCharacter { field: usize },
+    /// The record list does not start at the first field.
     #[error("the record list does not start at the first field")]
     RecordStartsNotAtZero,
+    /// Record `record` has no field, not even a key.
     #[error("record {record} has no field, not even a key")]
     RecordWithoutFields { record: usize },
+    /// The record list ends at field `end`, but there are `fields` fields.
     #[error("the record list ends at field {end}, but there are {fields} fields")]
     RecordStartsEnd { end: usize, fields: usize },
+    /// Record `record` has `fields` fields, more than the `allowed` allowed.
     #[error("record {record} has {fields} fields, more than the {allowed} allowed")]
     TooManyFields {
         record: usize,
         fields: usize,
         allowed: usize,
     },
+    /// The recorded maximum of `recorded` extra fields is not the `found` found.
     #[error("the recorded maximum of {recorded} extra fields is not the {found} found")]
     ExtraFieldsMaximum { recorded: usize, found: usize },
+    /// The key table has `slots` slots for `records` records.
     #[error("the key table has {slots} slots for {records} records")]
     KeyTableTooSmall { slots: usize, records: usize },
+    /// Key table slot `slot` names record `record` of `records`.
     #[error("key table slot {slot} names record {record} of {records}")]
     KeyTableEntryOutOfRange {
         slot: usize,
         record: usize,
         records: usize,
     },
+    /// The key of record `record` is not found by a lookup.
     #[error("the key of record {record} is not found by a lookup")]
     KeyNotFound { record: usize },
+    /// The key table is too crowded to search in proportion to its size.
     #[error("the key table is too crowded to search in proportion to its size")]
     KeyTableTooCrowded,
+    /// The key table holds `entries` entries for `keys` different keys.
     #[error("the key table holds {entries} entries for {keys} different keys")]
     KeyTableStrayEntries { entries: usize, keys: usize },
+    /// The recorded count of duplicate rows is not the one found.
     #[error("{recorded} duplicate rows are recorded, {found} found")]
     DuplicateCount { recorded: u64, found: u64 },
+    /// Duplicate key entry `entry` does not match the records.
     #[error("duplicate key entry {entry} does not match the records")]
     DuplicateEntry { entry: usize },
+    /// Version exception `entry` is out of order or out of range.
     #[error("version exception {entry} is out of order or out of range")]
     VersionException { entry: usize },
+    /// An unversioned database carries versions.
     #[error("an unversioned database carries versions")]
     UnversionedWithVersions,
 }

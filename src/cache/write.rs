@@ -38,7 +38,9 @@ const LOCK_WAIT: Duration = Duration::from_secs(5);
 /// Time spent writing a cache file, split into encoding and the file system's share.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WriteTimings {
+    /// Encoding the catalog into the body.
     pub encode: Duration,
+    /// Writing, syncing and renaming the file.
     pub write: Duration,
 }
 
@@ -50,7 +52,9 @@ pub fn is_temp_name(name: &str) -> bool {
 /// A temporary file in a cache folder, and whether its writer is still alive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TempFile {
+    /// Where it is.
     pub path: PathBuf,
+    /// Its size.
     pub bytes: u64,
     /// A writer holds its lock: it is being written right now.
     pub in_use: bool,

@@ -25,13 +25,16 @@ pub struct CsvEntry {
     pub name: String,
     /// The path inside the archive, for messages.
     pub path: String,
+    /// The CSV text, as stored.
     pub bytes: Vec<u8>,
 }
 
 /// What an archive holds: its databases in archive order, and everything else it carried.
 #[derive(Debug, Default)]
 pub struct Unpacked {
+    /// The CSV entries, in archive order.
     pub entries: Vec<CsvEntry>,
+    /// Every other entry, with the reason it was skipped.
     pub skipped: Vec<SkippedEntry>,
 }
 

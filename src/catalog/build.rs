@@ -23,7 +23,9 @@ pub fn build(bytes: &[u8], limits: &Limits) -> Result<(Catalog, BuildTimings), A
 
 /// What [`build_from`] returns.
 pub struct Built {
+    /// The databases built.
     pub catalog: Catalog,
+    /// How long each phase took.
     pub timings: BuildTimings,
     /// The archive's SHA-256: the one the caller knew, or computed from the very bytes parsed.
     pub archive_sha256: [u8; 32],

@@ -18,10 +18,13 @@ use super::index::{Database, Record};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{database} record {key:?}{}: {message}", column_words(.column))]
 pub struct DeserializeError {
+    /// The database the record belongs to.
     pub database: String,
+    /// The record's key.
     pub key: String,
     /// The column whose field failed, when one did.
     pub column: Option<String>,
+    /// What serde said.
     pub message: String,
 }
 

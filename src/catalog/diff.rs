@@ -23,10 +23,12 @@ use crate::error::DatabaseError;
 /// Everything that differs, database by database in name order. Empty when the catalogs agree.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CatalogDiff {
+    /// The databases that differ, in name order.
     pub databases: Vec<DatabaseDiff>,
 }
 
 impl CatalogDiff {
+    /// Whether the catalogs agree.
     pub fn is_empty(&self) -> bool {
         self.databases.is_empty()
     }
@@ -36,14 +38,18 @@ impl CatalogDiff {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DiffKind {
+    /// Only in the new catalog.
     Added,
+    /// Only in the old catalog.
     Removed,
+    /// In both, with different contents.
     Modified,
     /// It could not be read on one side or both (the error is given).
     Unreadable,
 }
 
 impl DiffKind {
+    /// The kind in one word, as `diff` prints it.
     pub fn word(self) -> &'static str {
         match self {
             DiffKind::Added => "added",
@@ -57,14 +63,20 @@ impl DiffKind {
 /// An old value and a new one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change<T> {
+    /// The value before.
     pub old: T,
+    /// The value after.
     pub new: T,
 }
 
+/// How one database differs between the two catalogs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DatabaseDiff {
+    /// The database's name.
     pub name: String,
+    /// Added, removed, modified or unreadable.
     pub change: DiffKind,
+    /// Record counts before and after.
     pub records: Change<usize>,
     /// When the database's version differs.
     pub version: Option<Change<Option<String>>>,
@@ -98,22 +110,31 @@ fn error_messages<S: serde::Serializer>(
 /// A record by key and position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RecordRef {
+    /// The record's key.
     pub key: String,
+    /// Its position in its database.
     pub position: usize,
 }
 
+/// A record on both sides whose fields differ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangedRecord {
+    /// The key both sides share.
     pub key: String,
+    /// Its position before and after.
     pub position: Change<usize>,
+    /// The fields that differ, in column order.
     pub fields: Vec<FieldChange>,
 }
 
 /// One field that differs; `None` where a row is too short to have it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldChange {
+    /// The column's name (or `extra N` beyond the header).
     pub column: String,
+    /// The value before.
     pub old: Option<String>,
+    /// The value after.
     pub new: Option<String>,
 }
 

@@ -27,6 +27,7 @@ pub struct Sections {
 /// A key that occurs on more than one row: the lookup answers its first row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DuplicateKey {
+    /// The repeated key.
     pub key: String,
     /// Position of the record the lookup returns.
     pub first: u32,
@@ -37,11 +38,17 @@ pub struct DuplicateKey {
 /// How many rows needed attention, with the first few line numbers as examples.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Warnings {
+    /// Rows with more or fewer fields than the header.
     pub ragged_rows: u64,
+    /// Line numbers of the first such rows.
     pub ragged_lines: Vec<u64>,
+    /// Rows whose key is empty.
     pub empty_key_rows: u64,
+    /// Line numbers of the first such rows.
     pub empty_key_lines: Vec<u64>,
+    /// Rows whose key an earlier row already has.
     pub duplicate_rows: u64,
+    /// The first repeated keys, with their positions.
     pub duplicates: Vec<DuplicateKey>,
 }
 
@@ -49,6 +56,7 @@ impl Warnings {
     /// How many example line numbers are kept per kind of warning.
     pub const EXAMPLES: usize = 20;
 
+    /// Whether no row needed attention.
     pub fn is_empty(&self) -> bool {
         self.ragged_rows == 0 && self.empty_key_rows == 0 && self.duplicate_rows == 0
     }
@@ -57,7 +65,9 @@ impl Warnings {
 /// What is known about a database besides its records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DatabaseMeta {
+    /// The database's name (its file stem).
     pub name: String,
+    /// SHA-256 of its CSV bytes, which the diff compares first.
     #[serde(serialize_with = "crate::hex::serialize")]
     pub source_sha256: [u8; 32],
     /// Whether the header starts with `version` (then every row's first field is its version).
@@ -68,6 +78,7 @@ pub struct DatabaseMeta {
     pub version_exceptions: Vec<(u32, String)>,
     /// The header without `version`; the first column is the key.
     pub columns: Vec<String>,
+    /// Rows that needed attention.
     pub warnings: Warnings,
 }
 
@@ -94,6 +105,7 @@ impl Database {
         }
     }
 
+    /// Everything known about it besides its records.
     pub fn meta(&self) -> &DatabaseMeta {
         &self.meta
     }
@@ -102,18 +114,22 @@ impl Database {
         &self.sections
     }
 
+    /// The database's name (its file stem).
     pub fn name(&self) -> &str {
         &self.meta.name
     }
 
+    /// The version of its first data row, for versioned databases.
     pub fn version(&self) -> Option<&str> {
         self.meta.version.as_deref()
     }
 
+    /// The header without `version`; the first column is the key.
     pub fn columns(&self) -> &[String] {
         &self.meta.columns
     }
 
+    /// Rows that needed attention: ragged, empty keys, duplicates.
     pub fn warnings(&self) -> &Warnings {
         &self.meta.warnings
     }
@@ -123,6 +139,7 @@ impl Database {
         (self.sections.record_starts.len() / 4).saturating_sub(1)
     }
 
+    /// Whether it has no records.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -144,6 +161,7 @@ impl Database {
         })
     }
 
+    /// Every record, in file order.
     pub fn records(&self) -> impl ExactSizeIterator<Item = Record<'_>> + '_ {
         (0..self.len()).map(|i| self.record(i).unwrap_or_else(|| self.empty_record(i)))
     }
@@ -229,6 +247,7 @@ impl<'a> Record<'a> {
         self.index
     }
 
+    /// The database the record belongs to.
     pub fn database(&self) -> &'a Database {
         self.db
     }
@@ -248,6 +267,7 @@ impl<'a> Record<'a> {
         self.db.row_version(self.index)
     }
 
+    /// The key (the first field); empty if the row had none.
     pub fn key(&self) -> &'a str {
         self.field(0).unwrap_or("")
     }

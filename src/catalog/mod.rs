@@ -32,7 +32,9 @@ pub const DEFAULT_VERSION: &str = "v0.1.0";
 /// reported; the archive's other databases load.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FailedDatabase {
+    /// The database's name (its file stem).
     pub name: String,
+    /// SHA-256 of its CSV bytes.
     #[serde(serialize_with = "crate::hex::serialize")]
     pub source_sha256: [u8; 32],
     /// Why; serialized as its one-line message.
@@ -80,8 +82,11 @@ impl std::fmt::Debug for FirstUse {
 pub struct BuildTimings {
     /// Per-database SHA-256s (the archive's own hash is timed by the caller).
     pub hash: Duration,
+    /// Reading the archive's entries out of the gzip and tar streams.
     pub decompress: Duration,
+    /// Splitting the CSV into fields.
     pub parse: Duration,
+    /// Building the key tables and warnings.
     pub index: Duration,
 }
 
@@ -121,6 +126,7 @@ impl Catalog {
         }
     }
 
+    /// Every database, in name order.
     pub fn databases(&self) -> &[Database] {
         match &self.first_use {
             Some(first) => first.all.get_or_init(|| {
@@ -137,10 +143,12 @@ impl Catalog {
         self.databases.len()
     }
 
+    /// Whether no database loaded.
     pub fn is_empty(&self) -> bool {
         self.databases.is_empty()
     }
 
+    /// The database of this name, if it loaded.
     pub fn get(&self, name: &str) -> Option<&Database> {
         self.databases
             .binary_search_by(|d| d.name().cmp(name))
@@ -158,6 +166,7 @@ impl Catalog {
         &self.skipped
     }
 
+    /// Records in all databases together.
     pub fn records(&self) -> usize {
         self.databases.iter().map(Database::len).sum()
     }

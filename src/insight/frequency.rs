@@ -19,7 +19,9 @@ const CHUNK: usize = 64 * 1024;
 /// One distinct value of a column.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ValueCount {
+    /// The value.
     pub value: String,
+    /// Records holding it.
     pub count: usize,
     /// Share of all records, in percent.
     pub percent: f64,
@@ -27,6 +29,7 @@ pub struct ValueCount {
     pub first: usize,
 }
 
+/// How often each value of one column occurs (VisiData's `F`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FrequencyTable {
     /// Non-empty values, most frequent first.
@@ -35,6 +38,7 @@ pub struct FrequencyTable {
     pub empty: usize,
     /// Records too short to have the column.
     pub missing: usize,
+    /// Records in the database.
     pub records: usize,
 }
 

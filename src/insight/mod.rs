@@ -19,12 +19,17 @@ pub use stats::{ColumnStats, NumericStats, stats};
 /// Why an insight returned nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InsightError {
+    /// The caller cancelled it.
     #[error("cancelled")]
     Cancelled,
+    /// The database has no column at that position.
     #[error("{database} has no column {column} (it has {columns})")]
     NoColumn {
+        /// The database asked about.
         database: String,
+        /// The column position asked for.
         column: usize,
+        /// How many columns it has.
         columns: usize,
     },
 }

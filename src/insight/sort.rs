@@ -16,8 +16,10 @@ use crate::catalog::arena::Arena;
 /// Which way a sort goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Direction {
+    /// Smallest first; numbers as numbers.
     #[default]
     Ascending,
+    /// Largest first.
     Descending,
 }
 

@@ -9,23 +9,31 @@ use super::frequency::count;
 use super::{InsightError, number};
 use crate::catalog::Database;
 
+/// What one column holds, over all records (VisiData's `I`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ColumnStats {
+    /// Records in the database.
     pub records: usize,
     /// Different non-empty values.
     pub distinct: usize,
+    /// Records whose field is there but empty.
     pub empty: usize,
+    /// Records too short to have the column.
     pub missing: usize,
     /// Shortest and longest non-empty value, in characters; `None` when there is none.
     pub min_length: Option<usize>,
+    /// See `min_length`.
     pub max_length: Option<usize>,
     /// When every non-empty value is a number (and there is one).
     pub numeric: Option<NumericStats>,
 }
 
+/// Minimum, maximum and mean of a column whose values are all numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct NumericStats {
+    /// The smallest value.
     pub min: f64,
+    /// The largest value.
     pub max: f64,
     /// Over the non-empty values, each record counted once.
     pub mean: f64,

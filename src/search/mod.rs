@@ -47,6 +47,7 @@ pub struct Hit {
 }
 
 impl Hit {
+    /// Whether the hit is in the key.
     pub fn is_key(&self) -> bool {
         self.field == 0
     }
@@ -55,11 +56,14 @@ impl Hit {
 /// A byte range within one field (fields are shorter than 4 GiB: the arena's offsets are u32).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Span {
+    /// First byte of the match.
     pub start: u32,
+    /// One past its last byte.
     pub end: u32,
 }
 
 impl Span {
+    /// The span as a range, for slicing the field.
     pub fn range(&self) -> Range<usize> {
         self.start as usize..self.end as usize
     }
@@ -77,6 +81,7 @@ impl From<Range<usize>> for Span {
 /// Where to look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
+    /// Every database.
     All,
     /// One database, by its position in the catalog.
     Database(usize),
@@ -85,8 +90,10 @@ pub enum Scope {
 /// Why a search returned no hits list.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SearchError {
+    /// Search cancelled.
     #[error("search cancelled")]
     Cancelled,
+    /// The query cannot run.
     #[error(transparent)]
     Query(#[from] QueryError),
 }
@@ -94,7 +101,9 @@ pub enum SearchError {
 /// A match in one field: where, and how good.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
+    /// Byte range of the match in the field.
     pub span: Range<usize>,
+    /// Higher is better; comparable within one mode only.
     pub score: i64,
 }
 
@@ -151,10 +160,12 @@ impl Query {
         text.replace(':', r"\:")
     }
 
+    /// The query as typed.
     pub fn text(&self) -> &str {
         &self.text
     }
 
+    /// How it matches.
     pub fn mode(&self) -> Mode {
         self.mode
     }
@@ -169,6 +180,7 @@ impl Query {
         &self.pattern
     }
 
+    /// Whether it matches nothing (an empty pattern).
     pub fn is_empty(&self) -> bool {
         matches!(self.matcher, Matcher::Nothing)
     }

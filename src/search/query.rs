@@ -23,6 +23,7 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// Every mode, in the order the prompt cycles through them.
     pub const ALL: [Mode; 3] = [Mode::Substring, Mode::Regex, Mode::Fuzzy];
 
     /// The word for the mode, as the command line takes it.
@@ -55,10 +56,23 @@ impl FromStr for Mode {
 /// Why a query cannot run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
+    /// The pattern is not a valid regex.
     #[error("invalid regex {pattern:?}: {message}")]
-    InvalidRegex { pattern: String, message: String },
+    InvalidRegex {
+        /// The pattern as given.
+        pattern: String,
+        /// What the regex crate said.
+        message: String,
+    },
+    /// No column of that name in the database searched.
     #[error("unknown column {column:?} (known: {})", known.join(", "))]
-    UnknownColumn { column: String, known: Vec<String> },
+    UnknownColumn {
+        /// The column asked for.
+        column: String,
+        /// The columns there are.
+        known: Vec<String>,
+    },
+    /// The mode is not substring, regex or fuzzy.
     #[error("unknown search mode {0:?} (known: substring, regex, fuzzy)")]
     UnknownMode(String),
 }

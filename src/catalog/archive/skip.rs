@@ -7,15 +7,25 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SkipReason {
+    /// A macOS `._name` resource-fork file.
     AppleDouble,
+    /// A name starting with a dot.
     Hidden,
+    /// A file whose name does not end in `.csv`.
     NotCsv,
+    /// A directory entry.
     Directory,
+    /// A symbolic or hard link; links are never followed.
     Link,
+    /// A device, FIFO or other special file.
     Special,
+    /// A PAX or GNU metadata header, not a file.
     Metadata,
+    /// An absolute path or one with `..`.
     UnsafePath,
+    /// A CSV deeper than `<folder>/<name>.csv`.
     Nested,
+    /// A second database of a name already taken.
     DuplicateName,
     /// A GNU sparse member (old GNU `S` type, or PAX `GNU.sparse.*` records): its holes read as NUL bytes,
     /// and a PAX 1.0 one stores a sparse map in front of the data, so it cannot be a CSV as stored.
@@ -30,6 +40,7 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
+    /// The reason in words, for messages and the inspector.
     pub fn describe(self) -> &'static str {
         match self {
             SkipReason::AppleDouble => "macOS AppleDouble file",
@@ -54,6 +65,8 @@ impl SkipReason {
 /// a name that is not UTF-8 shows each invalid byte as `\xNN`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkippedEntry {
+    /// The entry's name as the archive has it.
     pub path: String,
+    /// Why it was skipped.
     pub reason: SkipReason,
 }

@@ -1,4 +1,4 @@
-//! [3] Cache: the verdict in one word and the check that decided it, the archive's and the cache's SHA-256
+//! \[3\] Cache: the verdict in one word and the check that decided it, the archive's and the cache's SHA-256
 //! side by side from the first differing character, the file's facts, other versions' files and verify.
 
 use ratatui::buffer::Buffer;

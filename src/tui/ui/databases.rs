@@ -1,4 +1,4 @@
-//! [1] Databases: name, records, columns, version (flagged when it differs from the rest) and warnings.
+//! \[1\] Databases: name, records, columns, version (flagged when it differs from the rest) and warnings.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};

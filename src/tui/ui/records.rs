@@ -1,4 +1,4 @@
-//! [2] Records: a sticky header, a key column that stays while value columns scroll sideways, search hits with
+//! \[2\] Records: a sticky header, a key column that stays while value columns scroll sideways, search hits with
 //! matched characters highlighted, and the position line. Only the visible rows are built.
 
 use ratatui::buffer::Buffer;

@@ -1,4 +1,4 @@
-//! [4] Timing: progress while work runs, the last load's phases as a stacked bar, and a series' statistics as
+//! \[4\] Timing: progress while work runs, the last load's phases as a stacked bar, and a series' statistics as
 //! hyperfine prints them, with sparklines of the run history and the break-even line.
 
 use ratatui::buffer::Buffer;
