@@ -100,7 +100,7 @@ fn assert_lookups_agree(a: &Database, b: &Database) {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
+        cases: backstore::testkit::proptest_cases(256),
         ..ProptestConfig::default()
     })]
 

@@ -9,12 +9,8 @@ use backstore::testkit::csv_check::check;
 use proptest::prelude::*;
 
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1000);
     ProptestConfig {
-        cases,
+        cases: backstore::testkit::proptest_cases(1000),
         ..ProptestConfig::default()
     }
 }

@@ -45,15 +45,8 @@ fn side() -> impl Strategy<Value = Vec<Table>> {
     })
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(512)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(ProptestConfig::with_cases(backstore::testkit::proptest_cases(512)))]
 
     #[test]
     fn diff_matches_its_reference(old in side(), new in side()) {

@@ -38,15 +38,8 @@ fn table() -> impl Strategy<Value = Table> {
     })
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(512)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(ProptestConfig::with_cases(backstore::testkit::proptest_cases(512)))]
 
     #[test]
     fn sort_matches_its_reference(table in table()) {

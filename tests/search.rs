@@ -88,15 +88,8 @@ fn query(mode: Mode) -> BoxedStrategy<String> {
         .boxed()
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(256)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(ProptestConfig::with_cases(backstore::testkit::proptest_cases(256)))]
 
     #[test]
     fn substring_matches_its_reference(tables in catalog_tables(), q in query(Mode::Substring)) {

@@ -99,10 +99,7 @@ pub(crate) fn count<'a>(
     check_column(db, column)?;
     let arena = Arena::of(db);
     let len = db.len();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(len.div_ceil(CHUNK))
-        .max(1) as u64;
+    let threads = super::workers(len, CHUNK) as u64;
     let parts: Vec<Counts> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
             .map(|t| {

@@ -115,3 +115,11 @@ mod tests {
         }
     }
 }
+
+/// Threads for `len` records in chunks of `chunk`: one per core, but none without a chunk of its own.
+fn workers(len: usize, chunk: usize) -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(len.div_ceil(chunk))
+        .max(1)
+}

@@ -106,10 +106,7 @@ pub fn sort(
     check_column(db, column)?;
     let arena = Arena::of(db);
     let len = db.len();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(len.div_ceil(CHUNK))
-        .max(1);
+    let threads = super::workers(len, CHUNK);
     let cancelled = || cancel.load(AtomicOrdering::Relaxed);
     // Keys built and chunks sorted on every core; chunk i goes to thread i % threads.
     let chunks: Vec<std::ops::Range<usize>> = (0..len.div_ceil(CHUNK))

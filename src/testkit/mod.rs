@@ -12,3 +12,11 @@ pub mod faults;
 pub mod insight;
 pub mod search;
 pub mod tables;
+
+/// How many cases a property test runs: `PROPTEST_CASES` when set, else the test's own `default`.
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
