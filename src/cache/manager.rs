@@ -305,6 +305,11 @@ impl CacheManager {
             return self.build(Some(reason), timings, start);
         }
         let files = file::list_cache_files(&dir);
+        if files.is_empty() {
+            // Nothing to compare the hash with: the build hashes the bytes it parses, on a spare core, so
+            // hashing them first as well would only delay it.
+            return self.build(None, timings, start);
+        }
         let (archive, prefetched) = self.id_beside(&files, Reading::Deferred, &mut timings)?;
         let mut found = judge::search_with(&files, &archive.sha256, Reading::Deferred, prefetched);
         for (path, problem) in &found.damaged {
