@@ -117,7 +117,10 @@ mod linux {
             let fd: OwnedFd = file.try_clone().ok()?.into();
             let raw = fd.as_raw_fd();
             let slot = claim(raw)?;
-            let release = |slot: usize| TABLE[slot].state.store(FREE, Ordering::Release);
+            let release = |slot: usize| {
+                TABLE[slot].fd.store(-1, Ordering::Relaxed);
+                TABLE[slot].state.store(FREE, Ordering::Release);
+            };
             // SAFETY: fcntl on a descriptor we own.
             if unsafe { libc::fcntl(raw, libc::F_SETLEASE, libc::F_RDLCK) } != 0 {
                 release(slot);
@@ -278,9 +281,12 @@ mod linux {
                 let len = slot.len.load(Ordering::Relaxed);
                 // SAFETY: the slot is ours while COPYING (Drop waits); the file has its full length until
                 // the lease is released below.
-                unsafe { privatise(addr, len) };
-                unsafe { libc::fcntl(fd, libc::F_SETLEASE, libc::F_UNLCK) };
-                slot.state.store(COPIED, Ordering::Release);
+                if unsafe { privatise(addr, len) } {
+                    unsafe { libc::fcntl(fd, libc::F_SETLEASE, libc::F_UNLCK) };
+                    slot.state.store(COPIED, Ordering::Release);
+                } else {
+                    slot.state.store(LIVE, Ordering::Release);
+                }
             }
         }
         if !ours {
@@ -289,8 +295,9 @@ mod linux {
     }
 
     /// Replaces a shared file mapping by a private copy at the same addresses. If no memory can be had
-    /// for the copy, the mapping stays as it is (the writer then waits for the kernel's lease timeout).
-    unsafe fn privatise(addr: *mut libc::c_void, len: usize) {
+    /// for the copy, the mapping stays as it is and so does the lease: the writer then waits for the
+    /// kernel's lease timeout (`/proc/sys/fs/lease-break-time`), after which the file is no longer held.
+    unsafe fn privatise(addr: *mut libc::c_void, len: usize) -> bool {
         unsafe {
             let copy = libc::mmap(
                 ptr::null_mut(),
@@ -301,7 +308,7 @@ mod linux {
                 0,
             );
             if copy == libc::MAP_FAILED {
-                return;
+                return false;
             }
             ptr::copy_nonoverlapping(addr.cast::<u8>(), copy.cast::<u8>(), len);
             libc::mprotect(copy, len, libc::PROT_READ);
@@ -314,7 +321,9 @@ mod linux {
             );
             if moved == libc::MAP_FAILED {
                 libc::munmap(copy, len);
+                return false;
             }
+            true
         }
     }
 
