@@ -119,3 +119,39 @@ fn many_warm_loads_at_once_each_keep_their_data_when_the_files_are_replaced() {
         assert_eq!(first_difference(&loaded.catalog, &reference), None);
     }
 }
+
+#[test]
+fn a_newer_cache_file_of_another_archive_is_read_first_but_this_archives_file_is_loaded() {
+    let sandbox = Sandbox::new();
+    let archive = corpus();
+    sandbox.write_archive(&archive);
+    let reference = common::build(&archive);
+    sandbox.manager().load_or_build().expect("cold load");
+    let ours = cache_file(&sandbox);
+
+    // Another archive's cache, built later, sits beside ours under another name: the warm load reads it
+    // first (it is the newest) while hashing, and must still load ours.
+    let other = Sandbox::new();
+    let other_archive = corpus::generate(&CorpusSpec {
+        rows: 30_000,
+        ..CorpusSpec::large()
+    });
+    other.write_archive(&other_archive);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    other
+        .manager()
+        .load_or_build()
+        .expect("the other archive's cold load");
+    let newer = sandbox.cache_dir().join("databases_zz.bin");
+    std::fs::copy(cache_file(&other), &newer).expect("copy");
+
+    let loaded = sandbox.manager().load_or_build().expect("warm load");
+    assert!(
+        matches!(loaded.report.outcome, Outcome::Loaded),
+        "{:?}",
+        loaded.report.outcome
+    );
+    assert_eq!(loaded.report.cache_path.as_deref(), Some(ours.as_path()));
+    assert_eq!(first_difference(&loaded.catalog, &reference), None);
+    assert!(newer.exists(), "another archive's file is left alone");
+}
