@@ -1,5 +1,6 @@
 //! Reading a cache file: its name, its header first, then exactly the payload the header announces, verified
-//! and decoded. Only a regular file we own is opened (see `trust`); writing is in `write`.
+//! and decoded. Only a regular file we own is opened (see `trust`); it is mapped where that is safe (see
+//! `map`), else read. Writing is in `write`.
 
 use std::fs::{self, File};
 use std::io::{self, Read};
@@ -10,6 +11,7 @@ use bytes::Bytes;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::header::{HEADER_LEN, Header, HeaderProblem};
+use super::map::Mapped;
 use super::problem::{BodyProblem, Corruption, Distrust};
 use super::trust::{self, OpenProblem};
 use super::wire::{Body, Unchecked};
@@ -157,14 +159,11 @@ impl Opened {
         check_length(&self.header, self.size)?;
         let t = Instant::now();
         let len = usize::try_from(self.header.payload_len).map_err(|_| too_long(&self.header))?;
-        let mut payload = Vec::new();
-        payload
-            .try_reserve_exact(len)
-            .map_err(|_| too_long(&self.header))?;
-        (&mut self.file)
-            .take(self.header.payload_len)
-            .read_to_end(&mut payload)
-            .map_err(unreadable)?;
+        let payload = match Mapped::of(&self.file, self.size) {
+            // The whole file is mapped (offsets must be page-aligned) and the header left out.
+            Some(mapped) => Bytes::from_owner(mapped).slice(HEADER_LEN..),
+            None => self.read_exactly(len)?,
+        };
         timings.read = t.elapsed();
         if payload.len() != len {
             // The file shrank after it was opened: only someone writing in place does that.
@@ -176,7 +175,20 @@ impl Opened {
         let t = Instant::now();
         check_checksum(&self.header, &payload)?;
         timings.verify = t.elapsed();
-        Ok((self.header, Bytes::from(payload), timings))
+        Ok((self.header, payload, timings))
+    }
+
+    /// Reads the `len` bytes after the header into private memory (fewer if the file shrank meanwhile).
+    fn read_exactly(&mut self, len: usize) -> Result<Bytes, ReadProblem> {
+        let mut payload = Vec::new();
+        payload
+            .try_reserve_exact(len)
+            .map_err(|_| too_long(&self.header))?;
+        (&mut self.file)
+            .take(self.header.payload_len)
+            .read_to_end(&mut payload)
+            .map_err(unreadable)?;
+        Ok(Bytes::from(payload))
     }
 }
 

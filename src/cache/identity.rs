@@ -107,13 +107,9 @@ impl Archive {
                 match known {
                     Some((seen, id)) if seen == stamp => id,
                     _ => {
-                        let (bytes, stamp) = self.bytes()?;
-                        let id = ArchiveId {
-                            sha256: catalog::archive::sha256(&bytes),
-                            bytes: bytes.len() as u64,
-                        };
+                        let id = hash_source(path).map_err(|e| self.unreadable(e))?;
                         debug!(path = %path.display(), bytes = id.bytes, "archive read and hashed");
-                        self.remember(stamp, id);
+                        self.remember(Some(stamp), id);
                         id
                     }
                 }
@@ -121,6 +117,19 @@ impl Archive {
         };
         timings.add(Phase::Hash, t.elapsed());
         Ok(id)
+    }
+
+    /// Whether [`Archive::id`] has to hash (or read and hash) the archive, rather than knowing its hash: what
+    /// makes it worth overlapping with reading the cache file.
+    pub(super) fn needs_hashing(&self) -> bool {
+        match &self.source {
+            ArchiveSource::Prehashed { .. } => false,
+            ArchiveSource::Bytes(bytes) => bytes.len() >= OVERLAP_BYTES,
+            ArchiveSource::Path(path) => {
+                let known = lock(&self.known).clone();
+                !matches!((known, pack::stamp(path)), (Some((seen, _)), Ok(now)) if seen == now)
+            }
+        }
     }
 
     /// Remembers the identity of the bytes read at `stamp`.
@@ -151,6 +160,28 @@ impl Archive {
         };
         *lock(&self.survey) = Some(survey.clone());
         survey
+    }
+}
+
+/// Archives in memory smaller than this are hashed before the cache is read: below it, a thread costs
+/// about what it saves.
+const OVERLAP_BYTES: usize = 1 << 20;
+
+/// The identity of a path's archive: an archive file is hashed as it is read, a piece at a time, so its
+/// bytes are never all held; a folder or a CSV file is packed first.
+fn hash_source(path: &Path) -> std::io::Result<ArchiveId> {
+    match SourceKind::of(path)? {
+        SourceKind::Archive => {
+            let (sha256, bytes) = pack::hash_regular(path)?;
+            Ok(ArchiveId { sha256, bytes })
+        }
+        SourceKind::Folder | SourceKind::Csv => {
+            let bytes = read_source(path)?;
+            Ok(ArchiveId {
+                sha256: catalog::archive::sha256(&bytes),
+                bytes: bytes.len() as u64,
+            })
+        }
     }
 }
 

@@ -65,9 +65,58 @@ impl Search {
 /// Looks through cache files, in order, for the first intact one built from this archive. A damaged file
 /// never hides a good one after it.
 pub(super) fn search(files: &[PathBuf], archive_sha256: &[u8; 32], reading: Reading) -> Search {
+    search_with(files, archive_sha256, reading, None)
+}
+
+/// A cache file read before the archive's hash was known, on the guess that it is the fresh one.
+pub(super) struct Prefetched {
+    path: PathBuf,
+    archive_sha256: [u8; 32],
+    reading: Reading,
+    read: Result<Option<(Data, ReadTimings)>, ReadProblem>,
+}
+
+/// Reads the cache file most likely to be fresh (the most recently built of those whose header can be
+/// read) as `reading` says, whatever archive its header names: the caller hashes the archive meanwhile.
+pub(super) fn prefetch(files: &[PathBuf], reading: Reading) -> Option<Prefetched> {
+    let (path, opened) = files
+        .iter()
+        .filter_map(|path| file::open(path).ok().map(|opened| (path, opened)))
+        .max_by_key(|(_, opened)| opened.header.built_at_ms)?;
+    let archive_sha256 = opened.header.archive_sha256;
+    Some(Prefetched {
+        path: path.clone(),
+        archive_sha256,
+        reading,
+        read: read_opened(opened, reading),
+    })
+}
+
+/// As [`search`], using what `prefetched` already read of its file instead of reading it again. The
+/// verdict is the same as without it: only the work is shared.
+pub(super) fn search_with(
+    files: &[PathBuf],
+    archive_sha256: &[u8; 32],
+    reading: Reading,
+    mut prefetched: Option<Prefetched>,
+) -> Search {
     let mut found = Search::default();
     for path in files {
-        match examine_own(path, archive_sha256, reading) {
+        let early = prefetched
+            .take_if(|p| &p.path == path && p.reading == reading)
+            .map(|p| {
+                if &p.archive_sha256 != archive_sha256 {
+                    return Ok(None);
+                }
+                p.read.map_err(Own::Damaged).map(|data| {
+                    Some(Found {
+                        path: path.clone(),
+                        data,
+                    })
+                })
+            });
+        let examined = early.unwrap_or_else(|| examine_own(path, archive_sha256, reading));
+        match examined {
             Ok(Some(fresh)) => {
                 found.fresh = Some(fresh);
                 break;
@@ -113,24 +162,32 @@ fn examine_own(
     if &opened.header.archive_sha256 != archive_sha256 {
         return Ok(None);
     }
-    let data = match reading {
-        Reading::Header => {
-            file::check_length(&opened.header, opened.size).map_err(Own::Damaged)?;
-            None
-        }
-        Reading::Whole => {
-            let (_, catalog, timings) = opened.read_body().map_err(Own::Damaged)?;
-            Some((Data::Checked(catalog), timings))
-        }
-        Reading::Deferred => {
-            let (_, unchecked, timings) = opened.read_body_unchecked().map_err(Own::Damaged)?;
-            Some((Data::Unchecked(unchecked), timings))
-        }
-    };
+    let data = read_opened(opened, reading).map_err(Own::Damaged)?;
     Ok(Some(Found {
         path: path.to_path_buf(),
         data,
     }))
+}
+
+/// Reads as much of an opened cache file as `reading` says.
+fn read_opened(
+    opened: file::Opened,
+    reading: Reading,
+) -> Result<Option<(Data, ReadTimings)>, ReadProblem> {
+    Ok(match reading {
+        Reading::Header => {
+            file::check_length(&opened.header, opened.size)?;
+            None
+        }
+        Reading::Whole => {
+            let (_, catalog, timings) = opened.read_body()?;
+            Some((Data::Checked(catalog), timings))
+        }
+        Reading::Deferred => {
+            let (_, unchecked, timings) = opened.read_body_unchecked()?;
+            Some((Data::Unchecked(unchecked), timings))
+        }
+    })
 }
 
 /// The state of the cache file at `path`, read by name whatever a directory listing showed, for an

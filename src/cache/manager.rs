@@ -114,14 +114,17 @@ impl CacheManager {
         let mut loaded = lock(&self.loaded);
         let start = Instant::now();
         let mut timings = PhaseTimings::default();
-        let archive = self.archive.id(&mut timings)?;
-        let dir = self.cache_dir().ok_or(Error::NoDataDir)?;
-        self.refuse_untrusted(&dir)?;
-        let mut found = judge::search(
-            &file::list_cache_files(&dir),
-            &archive.sha256,
-            Reading::Deferred,
-        );
+        let Some(dir) = self.cache_dir() else {
+            self.archive.id(&mut timings)?;
+            return Err(Error::NoDataDir);
+        };
+        if let Err(error) = self.refuse_untrusted(&dir) {
+            self.archive.id(&mut timings)?;
+            return Err(error);
+        }
+        let files = file::list_cache_files(&dir);
+        let (archive, prefetched) = self.id_beside(&files, Reading::Deferred, &mut timings)?;
+        let mut found = judge::search_with(&files, &archive.sha256, Reading::Deferred, prefetched);
         let done = match (found.fresh.take(), found.damage()) {
             (Some(fresh), _) => self.loaded_from(fresh, timings, start),
             (None, Some((path, state))) => return Err(Error::CacheUnusable { path, state }),
@@ -294,21 +297,25 @@ impl CacheManager {
     fn load_fresh_or_build(&self) -> Result<Loaded> {
         let start = Instant::now();
         let mut timings = PhaseTimings::default();
-        let archive = self.archive.id(&mut timings)?;
         let Some(dir) = self.cache_dir() else {
+            self.archive.id(&mut timings)?;
             return self.build(None, timings, start);
         };
         if let Err(distrust) = self.distrust(&dir) {
+            self.archive.id(&mut timings)?;
             let why = Unusable::Untrusted(distrust);
             let reason = BuildReason::Cache(CacheState::InMemoryOnly { why });
             warn!(%reason, "not using the cache");
             return self.build(Some(reason), timings, start);
         }
-        let mut found = judge::search(
-            &file::list_cache_files(&dir),
-            &archive.sha256,
-            Reading::Deferred,
-        );
+        let files = file::list_cache_files(&dir);
+        if files.is_empty() {
+            // Nothing to compare the hash with: the build hashes the bytes it parses, on a spare core, so
+            // hashing them first as well would only delay it.
+            return self.build(None, timings, start);
+        }
+        let (archive, prefetched) = self.id_beside(&files, Reading::Deferred, &mut timings)?;
+        let mut found = judge::search_with(&files, &archive.sha256, Reading::Deferred, prefetched);
         for (path, problem) in &found.damaged {
             warn!(path = %path.display(), ?problem, "cache file built from this archive is damaged");
         }
@@ -323,6 +330,35 @@ impl CacheManager {
                 self.build(reason, timings, start)
             }
         }
+    }
+
+    /// The archive's identity and, when it has to be hashed, the cache file most likely to be fresh, read
+    /// meanwhile: the hash on a second core, the file on this one. A warm start then costs the longer of
+    /// the two rather than their sum. The file is only judged once the hash is known (see
+    /// `judge::search_with`), so nothing is returned as fresh before that.
+    fn id_beside(
+        &self,
+        files: &[PathBuf],
+        reading: Reading,
+        timings: &mut PhaseTimings,
+    ) -> Result<(ArchiveId, Option<judge::Prefetched>)> {
+        if files.is_empty() || !self.archive.needs_hashing() {
+            return Ok((self.archive.id(timings)?, None));
+        }
+        let (id, hash_time, prefetched) = std::thread::scope(|scope| {
+            let hashing = scope.spawn(|| {
+                let t = Instant::now();
+                let id = self.archive.id(&mut PhaseTimings::default());
+                (id, t.elapsed())
+            });
+            let prefetched = judge::prefetch(files, reading);
+            let (id, hash_time) = hashing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (id, hash_time, prefetched)
+        });
+        timings.add(Phase::Hash, hash_time);
+        Ok((id?, prefetched))
     }
 
     fn loaded_from(

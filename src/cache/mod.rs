@@ -7,6 +7,7 @@ pub mod header;
 mod identity;
 mod judge;
 pub mod manager;
+mod map;
 pub mod options;
 pub mod problem;
 pub mod report;

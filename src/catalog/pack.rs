@@ -82,6 +82,33 @@ pub fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The SHA-256 and length of a regular file, read a piece at a time (the same refusals as
+/// [`read_regular`]).
+pub fn hash_regular(path: &Path) -> io::Result<([u8; 32], u64)> {
+    use sha2::{Digest, Sha256};
+    let mut file = open_nonblocking(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::other(
+            "not a regular file (a FIFO, socket or device is never read)",
+        ));
+    }
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 18];
+    let mut len = 0u64;
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                hasher.update(&buf[..n]);
+                len += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((hasher.finalize().into(), len))
+}
+
 fn open_nonblocking(path: &Path) -> io::Result<File> {
     let mut options = fs::OpenOptions::new();
     options.read(true);

@@ -5,6 +5,7 @@
 
 mod commands;
 mod diff;
+mod fresh;
 mod render;
 mod search;
 
@@ -113,6 +114,10 @@ pub enum Command {
         warmup: usize,
         #[arg(long)]
         json: bool,
+        /// Time whole processes: run this program again as a child for every run, beside the time
+        /// each child reports from inside.
+        #[arg(long)]
+        fresh: bool,
     },
 }
 
@@ -228,7 +233,15 @@ pub fn execute(global: &Global, command: Command, out: &mut impl Write) -> Resul
             search::search(&global.manager(None), &args, out)
         }
         Command::Diff(f) => diff::diff(&global.manager(None), f.json, out),
-        Command::Bench { runs, warmup, json } => commands::bench(global, runs, warmup, json, out),
+        Command::Bench {
+            runs,
+            warmup,
+            json,
+            fresh: true,
+        } => fresh::bench(global, runs, warmup, json, out),
+        Command::Bench {
+            runs, warmup, json, ..
+        } => commands::bench(global, runs, warmup, json, out),
     }
 }
 
