@@ -3,10 +3,12 @@
 //! Headless subcommands print to stdout (`--json` for scripts) and never touch the terminal's modes; with no
 //! subcommand the inspector opens.
 
+mod closest;
 mod commands;
 mod diff;
 mod render;
 mod search;
+mod text;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
