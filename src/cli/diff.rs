@@ -60,9 +60,11 @@ fn records(n: usize) -> String {
 
 fn database(db: &DatabaseDiff, out: &mut impl Write) -> Result<()> {
     let name = show(&db.name);
+    // The kind's word is the library's, as `--json` and the inspector show it.
+    let kind = db.change.word();
     match db.change {
-        DiffKind::Added => writeln!(out, "{name}: added ({})", records(db.records.new))?,
-        DiffKind::Removed => writeln!(out, "{name}: removed ({})", records(db.records.old))?,
+        DiffKind::Added => writeln!(out, "{name}: {kind} ({})", records(db.records.new))?,
+        DiffKind::Removed => writeln!(out, "{name}: {kind} ({})", records(db.records.old))?,
         DiffKind::Unreadable => {
             let side = |e: &Option<crate::error::DatabaseError>| {
                 e.as_ref()
@@ -71,7 +73,7 @@ fn database(db: &DatabaseDiff, out: &mut impl Write) -> Result<()> {
             let errors = db.errors.as_ref();
             writeln!(
                 out,
-                "{name}: unreadable (cache: {}; archive: {})",
+                "{name}: {kind} (cache: {}; archive: {})",
                 errors.map(|e| side(&e.old)).unwrap_or_default(),
                 errors.map(|e| side(&e.new)).unwrap_or_default()
             )?;
@@ -79,7 +81,7 @@ fn database(db: &DatabaseDiff, out: &mut impl Write) -> Result<()> {
         DiffKind::Modified => {
             writeln!(
                 out,
-                "{name}: modified, {} changed, {} added, {} removed ({} → {})",
+                "{name}: {kind}, {} changed, {} added, {} removed ({} → {})",
                 thousands(db.changed.len()),
                 thousands(db.added.len()),
                 thousands(db.removed.len()),
