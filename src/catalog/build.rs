@@ -56,7 +56,7 @@ where
     let built = build_inner(bytes, limits, hashing)?;
     let archive_sha256 = built
         .archive_sha256
-        .ok_or_else(|| ArchiveError::BuildFailed(BuildFailure::NotHashed))?;
+        .ok_or(ArchiveError::BuildFailed(BuildFailure::NotHashed))?;
     Ok(Built {
         catalog: built.catalog,
         timings: built.timings,
@@ -145,7 +145,7 @@ where
         Hashing::Known(sha) => Some(sha),
         Hashing::Compute => {
             let (sha, hash_cpu) =
-                hashed.ok_or_else(|| ArchiveError::BuildFailed(BuildFailure::NotHashed))?;
+                hashed.ok_or(ArchiveError::BuildFailed(BuildFailure::NotHashed))?;
             cpu.hash = hash_cpu;
             Some(sha)
         }
