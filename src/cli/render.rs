@@ -238,6 +238,9 @@ pub fn list(catalog: &Catalog, out: &mut impl Write) -> io::Result<()> {
     skipped(catalog, out)
 }
 
+/// Skipped entries listed in text; the rest are counted.
+const SKIPPED_SHOWN: usize = 20;
+
 /// The archive entries that are not databases, each with its reason.
 fn skipped(catalog: &Catalog, out: &mut impl Write) -> io::Result<()> {
     let skipped = catalog.skipped();
@@ -246,12 +249,19 @@ fn skipped(catalog: &Catalog, out: &mut impl Write) -> io::Result<()> {
     }
     let s = if skipped.len() == 1 { "y" } else { "ies" };
     writeln!(out, "{} archive entr{s} skipped:", grouped(skipped.len()))?;
-    for entry in skipped {
+    for entry in skipped.iter().take(SKIPPED_SHOWN) {
         writeln!(
             out,
             "  {}  ({})",
             show(&entry.path),
             entry.reason.describe()
+        )?;
+    }
+    if skipped.len() > SKIPPED_SHOWN {
+        writeln!(
+            out,
+            "  … and {} more (--json lists them all)",
+            grouped(skipped.len() - SKIPPED_SHOWN)
         )?;
     }
     Ok(())
