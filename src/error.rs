@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::IndexLimit;
+use crate::catalog::{IndexLimit, SkippedEntry};
 
 /// Why an archive could not be read. Every message names what is wrong, not just that something is, and
 /// is one line: text that comes from the archive (entry names, the tar crate's own messages) is shown
@@ -62,21 +62,58 @@ pub enum ArchiveError {
     NoEntries,
     /// The SHA-256 given with in-memory bytes is not theirs.
     #[error(
-        "its SHA-256 is {actual}, but the one given with it (computed at build time) is {declared}: the build script hashed another file"
+        "its SHA-256 is {}, but the one given with it (computed at build time) is {}: the build script hashed another file",
+        crate::hex::encode(actual),
+        crate::hex::encode(declared)
     )]
-    HashMismatch { declared: String, actual: String },
-    /// Nothing in the archive is a CSV database.
+    HashMismatch {
+        declared: [u8; 32],
+        actual: [u8; 32],
+    },
+    /// Nothing in the archive is a database: how many entries were skipped, and the first few of them.
     #[error(
         "no CSV databases in the archive ({skipped} entries skipped: {})",
-        escape_controls(examples)
+        Examples(examples)
     )]
-    NoDatabases { skipped: usize, examples: String },
+    NoDatabases {
+        skipped: usize,
+        examples: Vec<SkippedEntry>,
+    },
     /// A database took the index over one of its limits ([`crate::Limits`]); nothing is loaded.
     #[error("{0}")]
     IndexTooLarge(CsvError),
     /// Building failed in a way no one database explains (a bug): nothing is loaded.
-    #[error("internal error while building (a bug; please report it): {}", OneLine(.0))]
-    BuildFailed(String),
+    #[error("internal error while building (a bug; please report it): {0}")]
+    BuildFailed(BuildFailure),
+}
+
+/// What went wrong in a build that no one database explains; each is a bug.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildFailure {
+    /// A thread of the build panicked outside any one database's parse; its panic message.
+    #[error("a build thread panicked: {}", OneLine(.0))]
+    ThreadPanicked(String),
+    /// The archive's hash was to be computed while reading it, and was not.
+    #[error("the archive's hash was never computed")]
+    NotHashed,
+    /// Databases were let go although no limit stopped the build.
+    #[error("databases were let go without the limit that stopped them")]
+    LetGo,
+}
+
+/// The first skipped entries, each with its reason, for a one-line message.
+struct Examples<'a>(&'a [SkippedEntry]);
+
+impl fmt::Display for Examples<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, entry) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{} ({})", OneLine(&entry.path), entry.reason.describe())?;
+        }
+        Ok(())
+    }
 }
 
 /// Why one database could not be loaded; the archive's other databases still load.

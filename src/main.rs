@@ -8,7 +8,10 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("backstore: {err:#}");
+            // One line whatever the error holds: an archive's text cannot drive the terminal or forge a
+            // second line.
+            let message = format!("{err:#}");
+            eprintln!("backstore: {}", backstore::error::escape_controls(&message));
             ExitCode::from(2)
         }
     }

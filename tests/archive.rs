@@ -148,10 +148,25 @@ fn a_link_named_csv_is_never_followed_even_when_it_is_the_only_candidate() {
         Entry::HardLink("databases/shadow.csv".into(), "/etc/shadow".into()),
     ]);
     match unpack(&bytes) {
-        Err(ArchiveError::NoDatabases { skipped, examples }) => {
+        Err(error @ ArchiveError::NoDatabases { .. }) => {
+            let message = error.to_string();
+            let ArchiveError::NoDatabases { skipped, examples } = error else {
+                unreachable!()
+            };
             assert_eq!(skipped, 2);
-            assert!(examples.contains("databases/passwd.csv"), "{examples}");
-            assert!(examples.contains("never followed"), "{examples}");
+            let paths: Vec<(&str, SkipReason)> = examples
+                .iter()
+                .map(|e| (e.path.as_str(), e.reason))
+                .collect();
+            assert_eq!(
+                paths,
+                [
+                    ("databases/passwd.csv", SkipReason::Link),
+                    ("databases/shadow.csv", SkipReason::Link)
+                ]
+            );
+            assert!(message.contains("databases/passwd.csv"), "{message}");
+            assert!(message.contains("never followed"), "{message}");
         }
         other => panic!("expected NoDatabases, got {other:?}"),
     }

@@ -232,7 +232,8 @@ fn list_json_describes_every_database() {
     );
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let value = json(&output);
-    let rows = value.as_array().expect("an array");
+    assert_eq!(keys(&value), sorted(&["databases", "skipped"]));
+    let rows = value["databases"].as_array().expect("an array");
     let names: Vec<&str> = rows.iter().filter_map(|r| r["name"].as_str()).collect();
     assert_eq!(names, ["broken", "colours", "plain"]);
     for row in rows {
@@ -300,7 +301,8 @@ fn get_of_an_absent_key_exits_1_with_the_closest_keys_on_stderr() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("no key \"Tael\" in colours"), "{err}");
     let closest = err.split("closest keys: ").nth(1).expect("closest keys");
-    assert!(closest.split(", ").any(|k| k.trim() == "Teal"), "{err}");
+    // Quoted, so a key holding ", " cannot read as two.
+    assert!(closest.split(", ").any(|k| k.trim() == "\"Teal\""), "{err}");
 }
 
 #[test]
@@ -441,16 +443,30 @@ fn a_messy_macos_archive_is_read_through_the_cli() {
         &["--archive", archive, "list", "--json"],
     ));
     assert_eq!(
-        list.as_array().map(Vec::len),
+        list["databases"].as_array().map(Vec::len),
         Some(CorpusSpec::small().databases)
     );
+    // Every skipped entry, in archive order, with its reason as a word and in words.
+    let listed = list["skipped"].as_array().expect("skipped entries");
+    assert_eq!(listed.len(), catalog.skipped().len());
+    assert!(!listed.is_empty(), "the small corpus carries macOS junk");
+    for (shown, entry) in listed.iter().zip(catalog.skipped()) {
+        assert_eq!(keys(shown), sorted(&["path", "reason", "description"]));
+        assert_eq!(shown["path"], entry.path.as_str());
+        assert_eq!(shown["reason"], serde_json::to_value(entry.reason).unwrap());
+        assert_eq!(shown["description"], entry.reason.describe());
+    }
     let text = run_in(&sandbox.data_dir(), &["--archive", archive, "list"]);
     let skipped = catalog.skipped().len();
+    let text = common::stdout(&text);
     assert!(
-        common::stdout(&text).contains(&format!("{skipped} archive entries skipped")),
-        "{}",
-        common::stdout(&text)
+        text.contains(&format!("{skipped} archive entries skipped:")),
+        "{text}"
     );
+    for entry in catalog.skipped().iter().take(20) {
+        let line = format!("  {}  ({})", entry.path, entry.reason.describe());
+        assert!(text.lines().any(|l| l == line), "{line} in {text}");
+    }
 }
 
 /// Parses arguments as the binary would, with a data dir, and runs the command in-process.
@@ -485,7 +501,7 @@ fn execute_runs_status_and_list_in_process() {
     let (code, out) = execute_in(&data, &["list", "--json"]);
     assert_eq!(code, ExitCode::SUCCESS);
     let list: Value = serde_json::from_str(&out).expect("JSON");
-    assert!(list.as_array().is_some_and(|a| a.len() >= 8));
+    assert!(list["databases"].as_array().is_some_and(|a| a.len() >= 8));
 
     // list loaded and wrote the cache, so status is now fresh.
     let (code, out) = execute_in(&data, &["status"]);
@@ -510,4 +526,38 @@ fn execute_reports_errors_as_values_not_panics() {
         .expect_err("an unknown database");
     assert!(error.to_string().contains("unknown database"), "{error}");
     assert!(out.is_empty());
+}
+
+#[test]
+fn text_list_names_the_first_20_skipped_entries_and_counts_the_rest() {
+    let sandbox = Sandbox::new();
+    let mut files: Vec<(String, Vec<u8>)> = (0..25)
+        .map(|i| (format!("databases/notes{i:02}.txt"), b"x".to_vec()))
+        .collect();
+    files.push(("databases/a.csv".into(), b"key,v\nk,1\n".to_vec()));
+    let files: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
+    let archive = sandbox.write_archive(&common::archive_of(&files));
+    let archive = archive.to_str().expect("UTF-8");
+    let text = common::stdout(&run_in(
+        &sandbox.data_dir(),
+        &["--archive", archive, "list"],
+    ));
+    assert!(text.contains("25 archive entries skipped:"), "{text}");
+    assert!(
+        text.contains("  databases/notes19.txt  (not a .csv file)"),
+        "{text}"
+    );
+    assert!(!text.contains("notes20"), "{text}");
+    assert!(
+        text.contains("  … and 5 more (--json lists them all)"),
+        "{text}"
+    );
+    let list = json(&run_in(
+        &sandbox.data_dir(),
+        &["--archive", archive, "list", "--json"],
+    ));
+    assert_eq!(list["skipped"].as_array().map(Vec::len), Some(25));
 }

@@ -382,7 +382,7 @@ fn invalid_utf8_fails_only_its_database_naming_the_file_and_line() {
         let (code, out) = execute_on(&archive, &["list", "--json"]);
         assert_eq!(code, success());
         let list: serde_json::Value = serde_json::from_str(&out).expect("JSON");
-        let rows = list.as_array().expect("an array");
+        let rows = list["databases"].as_array().expect("an array");
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0]["name"], "bad");
         assert_eq!(rows[0]["error"], failed.error.to_string());

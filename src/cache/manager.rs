@@ -455,8 +455,8 @@ impl CacheManager {
             && declared != sha256
         {
             return Err(self.archive.error(ArchiveError::HashMismatch {
-                declared: crate::hex::encode(&declared),
-                actual: crate::hex::encode(&sha256),
+                declared,
+                actual: sha256,
             }));
         }
         let archive = ArchiveId {

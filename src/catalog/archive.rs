@@ -120,14 +120,8 @@ pub fn unpack_each(
 }
 
 fn no_databases(skipped: &[SkippedEntry]) -> ArchiveError {
-    let examples = skipped
-        .iter()
-        .take(3)
-        .map(|s| format!("{} ({})", s.path, s.reason.describe()))
-        .collect::<Vec<_>>()
-        .join(", ");
     ArchiveError::NoDatabases {
         skipped: skipped.len(),
-        examples,
+        examples: skipped.iter().take(3).cloned().collect(),
     }
 }

@@ -13,7 +13,7 @@ use super::csv::{self, ParseError};
 use super::index::{self, Database, DatabaseMeta, Sections};
 use super::limits::{Budget, Limits};
 use super::{BuildTimings, Catalog, FailedDatabase};
-use crate::error::{ArchiveError, CsvProblem, DatabaseError};
+use crate::error::{ArchiveError, BuildFailure, CsvProblem, DatabaseError};
 
 /// Reads an archive and indexes every database in it, on all cores.
 pub fn build(bytes: &[u8], limits: &Limits) -> Result<(Catalog, BuildTimings), ArchiveError> {
@@ -58,7 +58,7 @@ where
     let built = build_inner(bytes, limits, hashing)?;
     let archive_sha256 = built
         .archive_sha256
-        .ok_or_else(|| ArchiveError::BuildFailed("the archive was not hashed".into()))?;
+        .ok_or(ArchiveError::BuildFailed(BuildFailure::NotHashed))?;
     Ok(Built {
         catalog: built.catalog,
         timings: built.timings,
@@ -132,7 +132,9 @@ where
     });
     let skipped = unpacked?;
     if let Some(message) = lost {
-        return Err(ArchiveError::BuildFailed(message));
+        return Err(ArchiveError::BuildFailed(BuildFailure::ThreadPanicked(
+            message,
+        )));
     }
     let wall = start.elapsed();
 
@@ -144,9 +146,8 @@ where
         Hashing::Skip => None,
         Hashing::Known(sha) => Some(sha),
         Hashing::Compute => {
-            let (sha, hash_cpu) = hashed.ok_or_else(|| {
-                ArchiveError::BuildFailed("the archive's hash was never computed".into())
-            })?;
+            let (sha, hash_cpu) =
+                hashed.ok_or(ArchiveError::BuildFailed(BuildFailure::NotHashed))?;
             cpu.hash = hash_cpu;
             Some(sha)
         }
@@ -167,9 +168,7 @@ where
     }
     if abandoned || budget.stopped() {
         // Only a claim over a limit or a refused stream (returned above) stops a build.
-        return Err(ArchiveError::BuildFailed(
-            "databases were let go without the limit that stopped them".into(),
-        ));
+        return Err(ArchiveError::BuildFailed(BuildFailure::LetGo));
     }
     Ok(Inner {
         catalog: Catalog::from_parts(databases, failed, skipped),

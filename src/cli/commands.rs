@@ -9,11 +9,12 @@ use anyhow::{Context, Result, bail};
 use serde_json::json;
 
 use super::Global;
+use super::closest;
 use super::render::{self, grouped};
+use super::text::{self, show};
 use crate::cache::{CacheManager, CacheState, Depth, Loaded};
 use crate::catalog::Catalog;
 use crate::record::RecordData;
-use crate::search::{Mode, Query};
 use crate::timing::{self, LoadKind, SeriesOptions};
 
 const NOT_FRESH: u8 = 1;
@@ -62,7 +63,7 @@ pub fn invalidate(manager: &CacheManager, json: bool, out: &mut impl Write) -> R
         writeln!(out, "nothing to remove: no cache files")?;
     } else {
         for path in &removed {
-            writeln!(out, "removed {}", path.display())?;
+            writeln!(out, "removed {}", text::path(path))?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -92,13 +93,17 @@ pub fn get(
     let catalog = manager.load_or_build()?.catalog;
     let db = known_database(&catalog, database)?;
     let Some(record) = catalog.databases()[db].lookup(key) else {
-        let close = closest_keys(&catalog, db, key, 5);
-        eprint!("backstore: no key {key:?} in {database}");
-        if close.is_empty() {
-            eprintln!();
-        } else {
-            eprintln!("; closest keys: {}", close.join(", "));
+        let close = closest::keys(&catalog.databases()[db], key, 5);
+        let mut message = format!(
+            "backstore: no key {} in {}",
+            text::echo(key),
+            show(database)
+        );
+        if !close.is_empty() {
+            let close: Vec<String> = close.iter().map(|k| text::echo(k)).collect();
+            message.push_str(&format!("; closest keys: {}", close.join(", ")));
         }
+        eprintln!("{message}");
         return Ok(ExitCode::from(NOT_FRESH));
     };
     let record = RecordData::from(record);
@@ -128,7 +133,7 @@ pub fn bench(
     let manager = Arc::new(global.manager(temp.as_ref().map(|t| t.path().to_path_buf())));
     let first = manager.rebuild()?;
     if !matches!(first.report.outcome, crate::cache::Outcome::Built(_)) {
-        bail!("cannot time warm loads: {}", first.report.reason);
+        bail!("cannot time warm loads: {}", show(&first.report.reason));
     }
     let never = AtomicBool::new(false);
     let options = SeriesOptions { runs, warmup };
@@ -141,7 +146,7 @@ pub fn bench(
     writeln!(
         out,
         "archive {}: {} databases, {} records; {} cold and {} warm runs after {} warm-up pairs",
-        manager.options().source.label(),
+        show(&manager.options().source.label()),
         loaded.report.databases,
         grouped(loaded.report.records),
         runs,
@@ -182,39 +187,20 @@ pub(super) fn known_database(catalog: &Catalog, name: &str) -> Result<usize> {
         return Ok(i);
     }
     if let Some(failed) = catalog.failed().iter().find(|f| f.name == name) {
-        bail!("database {name} could not be loaded: {}", failed.error);
+        bail!(
+            "database {} could not be loaded: {}",
+            show(name),
+            show(&failed.error.to_string())
+        );
     }
-    let known: Vec<&str> = catalog.databases().iter().map(|d| d.name()).collect();
-    bail!("unknown database {name:?} (known: {})", known.join(", "))
-}
-
-/// The keys most like `key`: typos by edit distance, and keys containing it as a fuzzy match.
-fn closest_keys(catalog: &Catalog, db: usize, key: &str, count: usize) -> Vec<String> {
-    let database = &catalog.databases()[db];
-    let wanted = key.to_lowercase();
-    let query = Query::new(&Query::escape(key), Mode::Fuzzy).ok();
-    let mut scored: Vec<(f64, &str)> = database
-        .records()
-        .map(|record| {
-            let candidate = record.key();
-            let folded = candidate.to_lowercase();
-            let similarity = (strsim::jaro_winkler(&wanted, &folded)
-                + strsim::normalized_damerau_levenshtein(&wanted, &folded))
-                / 2.0;
-            let contains = if query.as_ref().is_some_and(|q| q.find(candidate).is_some()) {
-                0.15
-            } else {
-                0.0
-            };
-            (similarity + contains, candidate)
-        })
-        .filter(|(score, _)| *score > 0.5)
+    let known: Vec<String> = catalog
+        .databases()
+        .iter()
+        .map(|d| text::echo(d.name()))
         .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-    scored.dedup_by(|a, b| a.1 == b.1);
-    scored
-        .into_iter()
-        .take(count)
-        .map(|(_, k)| k.to_string())
-        .collect()
+    bail!(
+        "unknown database {} (known: {})",
+        text::echo(name),
+        known.join(", ")
+    )
 }

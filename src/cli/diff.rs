@@ -11,6 +11,8 @@ use crate::cache::CacheManager;
 use crate::catalog::diff::{self, DatabaseDiff, DiffKind};
 use crate::units::thousands;
 
+use super::text::{self, show};
+
 /// Records listed per database in text output; the rest are counted.
 const SHOWN: usize = 20;
 
@@ -19,7 +21,7 @@ pub fn diff(manager: &CacheManager, as_json: bool, out: &mut impl Write) -> Resu
     let Some(cached) = cached else {
         bail!(
             "no cache file {} to compare with the archive (run `backstore load` to build it)",
-            path.display()
+            text::path(&path)
         );
     };
     let diff = diff::diff(&cached, &fresh);
@@ -35,8 +37,8 @@ pub fn diff(manager: &CacheManager, as_json: bool, out: &mut impl Write) -> Resu
         writeln!(
             out,
             "cache {} against archive {}",
-            path.display(),
-            manager.options().source.label()
+            text::path(&path),
+            show(&manager.options().source.label())
         )?;
         if diff.is_empty() {
             writeln!(out, "identical: every database holds the same records")?;
@@ -57,19 +59,21 @@ fn records(n: usize) -> String {
 }
 
 fn database(db: &DatabaseDiff, out: &mut impl Write) -> Result<()> {
-    let name = &db.name;
+    let name = show(&db.name);
+    // The kind's word is the library's, as `--json` and the inspector show it.
+    let kind = db.change.word();
     match db.change {
-        DiffKind::Added => writeln!(out, "{name}: added ({})", records(db.records.new))?,
-        DiffKind::Removed => writeln!(out, "{name}: removed ({})", records(db.records.old))?,
+        DiffKind::Added => writeln!(out, "{name}: {kind} ({})", records(db.records.new))?,
+        DiffKind::Removed => writeln!(out, "{name}: {kind} ({})", records(db.records.old))?,
         DiffKind::Unreadable => {
             let side = |e: &Option<crate::error::DatabaseError>| {
                 e.as_ref()
-                    .map_or_else(|| "read".into(), ToString::to_string)
+                    .map_or_else(|| "read".into(), |e| show(&e.to_string()).into_owned())
             };
             let errors = db.errors.as_ref();
             writeln!(
                 out,
-                "{name}: unreadable (cache: {}; archive: {})",
+                "{name}: {kind} (cache: {}; archive: {})",
                 errors.map(|e| side(&e.old)).unwrap_or_default(),
                 errors.map(|e| side(&e.new)).unwrap_or_default()
             )?;
@@ -77,7 +81,7 @@ fn database(db: &DatabaseDiff, out: &mut impl Write) -> Result<()> {
         DiffKind::Modified => {
             writeln!(
                 out,
-                "{name}: modified, {} changed, {} added, {} removed ({} → {})",
+                "{name}: {kind}, {} changed, {} added, {} removed ({} → {})",
                 thousands(db.changed.len()),
                 thousands(db.added.len()),
                 thousands(db.removed.len()),
@@ -85,11 +89,18 @@ fn database(db: &DatabaseDiff, out: &mut impl Write) -> Result<()> {
                 records(db.records.new)
             )?;
             if let Some(v) = &db.version {
-                let word = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+                let word = |v: &Option<String>| {
+                    v.as_deref()
+                        .map_or_else(|| "none".into(), |v| show(v).into_owned())
+                };
                 writeln!(out, "  version {} → {}", word(&v.old), word(&v.new))?;
             }
             if let Some(c) = &db.columns {
-                writeln!(out, "  columns {} → {}", c.old.join(", "), c.new.join(", "))?;
+                let names = |names: &[String]| {
+                    let shown: Vec<String> = names.iter().map(|n| show(n).into_owned()).collect();
+                    shown.join(", ")
+                };
+                writeln!(out, "  columns {} → {}", names(&c.old), names(&c.new))?;
             }
             modified(db, out)?;
         }
@@ -104,7 +115,7 @@ fn modified(db: &DatabaseDiff, out: &mut impl Write) -> Result<()> {
         writeln!(
             out,
             "  ~ {} (record {} → {})",
-            clean(&record.key),
+            text::short(&record.key, text::MAX_ECHO),
             record.position.old,
             record.position.new
         )?;
@@ -112,7 +123,7 @@ fn modified(db: &DatabaseDiff, out: &mut impl Write) -> Result<()> {
             writeln!(
                 out,
                 "      {}: {} → {}",
-                field.column,
+                show(&field.column),
                 quoted(field.old.as_deref()),
                 quoted(field.new.as_deref())
             )?;
@@ -124,7 +135,7 @@ fn modified(db: &DatabaseDiff, out: &mut impl Write) -> Result<()> {
             writeln!(
                 out,
                 "  {mark} {} (record {})",
-                clean(&record.key),
+                text::short(&record.key, text::MAX_ECHO),
                 record.position
             )?;
         }
@@ -143,11 +154,5 @@ fn modified(db: &DatabaseDiff, out: &mut impl Write) -> Result<()> {
 
 /// A value in quotes with control characters escaped, or `(missing)`.
 fn quoted(value: Option<&str>) -> String {
-    value.map_or_else(|| "(missing)".to_string(), |v| format!("{v:?}"))
-}
-
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .collect()
+    value.map_or_else(|| "(missing)".to_string(), text::quoted)
 }

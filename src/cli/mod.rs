@@ -3,11 +3,14 @@
 //! Headless subcommands print to stdout (`--json` for scripts) and never touch the terminal's modes; with no
 //! subcommand the inspector opens.
 
+mod closest;
 mod commands;
 mod diff;
+mod export;
 mod fresh;
 mod render;
 mod search;
+mod text;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -106,6 +109,23 @@ pub enum Command {
     /// What changed between the cache file and the archive, record by record (a stale cache's
     /// difference). Exit 0 when identical, 1 when they differ.
     Diff(JsonFlag),
+    /// Write every record of one database or of all, in record order: JSON lines (one `get --json`
+    /// object a line) or CSV that reads back as the same records.
+    ///
+    /// To stdout, or with --out one `<database>.<format>` file per database into DIR (CSV of every
+    /// database needs it). Rows without a key are not records and are not written.
+    Export {
+        /// The database to export [default: every one].
+        database: Option<String>,
+        #[arg(long, value_enum, default_value_t = export::Format::Jsonl)]
+        format: export::Format,
+        /// Write one file per database into this folder instead of stdout.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Overwrite files already in --out (without it, an existing file stops the export).
+        #[arg(long)]
+        force: bool,
+    },
     /// Time N cold builds against N warm loads, interleaved, after K warm-up pairs.
     Bench {
         #[arg(long, default_value_t = 30)]
@@ -233,6 +253,20 @@ pub fn execute(global: &Global, command: Command, out: &mut impl Write) -> Resul
             search::search(&global.manager(None), &args, out)
         }
         Command::Diff(f) => diff::diff(&global.manager(None), f.json, out),
+        Command::Export {
+            database,
+            format,
+            out: dir,
+            force,
+        } => {
+            let args = export::ExportArgs {
+                database: database.as_deref(),
+                format,
+                out: dir.as_deref(),
+                force,
+            };
+            export::export(&global.manager(None), &args, out)
+        }
         Command::Bench {
             runs,
             warmup,

@@ -1,5 +1,6 @@
 //! Plain-text output of the headless subcommands: aligned, grouped numbers, units chosen for people.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::time::SystemTime;
 
@@ -11,6 +12,8 @@ use crate::catalog::Catalog;
 use crate::hex;
 use crate::record::RecordData;
 use crate::timing;
+
+use super::text::{self, pad_left, pad_right, show};
 pub use crate::units::{bytes, thousands as grouped};
 
 pub fn status(status: &CacheStatus, out: &mut impl Write) -> io::Result<()> {
@@ -19,23 +22,23 @@ pub fn status(status: &CacheStatus, out: &mut impl Write) -> io::Result<()> {
         out,
         "cache:    {} ({})",
         status.state.verdict(),
-        status.reason
+        show(&status.reason)
     )?;
     writeln!(out, "version:  {}", status.version)?;
     match &status.data_dir {
-        Some(dir) => writeln!(out, "data dir: {}", dir.display())?,
+        Some(dir) => writeln!(out, "data dir: {}", text::path(dir))?,
         None => writeln!(out, "data dir: none")?,
     }
     writeln!(
         out,
         "archive:  {} ({}), sha256 {}",
-        status.archive.source,
+        show(&status.archive.source),
         bytes(status.archive.bytes),
         hex::encode(&status.archive.sha256)
     )?;
     let cache = &status.cache;
     match &cache.path {
-        Some(path) => writeln!(out, "file:     {}", path.display())?,
+        Some(path) => writeln!(out, "file:     {}", text::path(path))?,
         None => writeln!(out, "file:     none")?,
     }
     if let Some(size) = cache.bytes {
@@ -54,7 +57,7 @@ pub fn status(status: &CacheStatus, out: &mut impl Write) -> io::Result<()> {
         writeln!(
             out,
             "changed:  {} {}",
-            change.database,
+            show(&change.database),
             change.change.word()
         )?;
     }
@@ -63,7 +66,7 @@ pub fn status(status: &CacheStatus, out: &mut impl Write) -> io::Result<()> {
         writeln!(
             out,
             "other:    {} ({}, {when})",
-            other.path.display(),
+            text::path(&other.path),
             bytes(other.bytes)
         )?;
     }
@@ -76,7 +79,7 @@ pub fn status(status: &CacheStatus, out: &mut impl Write) -> io::Result<()> {
         writeln!(
             out,
             "temp:     {} ({}, {what})",
-            temp.path.display(),
+            text::path(&temp.path),
             bytes(temp.bytes)
         )?;
     }
@@ -95,7 +98,7 @@ pub fn load_report(report: &LoadReport, out: &mut impl Write) -> io::Result<()> 
         report.databases,
         grouped(report.records)
     )?;
-    writeln!(out, "why:      {}", report.reason)?;
+    writeln!(out, "why:      {}", show(&report.reason))?;
     let phases: Vec<String> = report
         .timings
         .0
@@ -104,11 +107,11 @@ pub fn load_report(report: &LoadReport, out: &mut impl Write) -> io::Result<()> 
         .collect();
     writeln!(out, "phases:   {}", phases.join(" · "))?;
     match &report.data_dir {
-        Some(dir) => writeln!(out, "data dir: {}", dir.display())?,
+        Some(dir) => writeln!(out, "data dir: {}", text::path(dir))?,
         None => writeln!(out, "data dir: none")?,
     }
     if let Some(path) = &report.cache_path {
-        writeln!(out, "cache:    {}", path.display())?;
+        writeln!(out, "cache:    {}", text::path(path))?;
     }
     if report.failed_databases > 0 {
         writeln!(
@@ -120,7 +123,24 @@ pub fn load_report(report: &LoadReport, out: &mut impl Write) -> io::Result<()> 
     Ok(())
 }
 
+/// `{"databases": [...], "skipped": [...]}`: every database (loaded or failed, by name), then every archive
+/// entry that is not a database, in archive order, with its reason as a stable word and in words.
 pub fn list_json(catalog: &Catalog) -> Value {
+    let skipped: Vec<Value> = catalog
+        .skipped()
+        .iter()
+        .map(|entry| {
+            json!({
+                "path": entry.path,
+                "reason": entry.reason,
+                "description": entry.reason.describe(),
+            })
+        })
+        .collect();
+    json!({ "databases": databases_json(catalog), "skipped": skipped })
+}
+
+fn databases_json(catalog: &Catalog) -> Value {
     let mut rows: Vec<(String, Value)> = catalog
         .databases()
         .iter()
@@ -156,57 +176,56 @@ pub fn list_json(catalog: &Catalog) -> Value {
 }
 
 pub fn list(catalog: &Catalog, out: &mut impl Write) -> io::Result<()> {
-    let header = [
+    const HEADER: [&str; 8] = [
         "database", "version", "records", "keys", "dup", "ragged", "no key", "columns",
     ];
+    let columns = |names: &[String]| {
+        let shown: Vec<Cow<str>> = names.iter().map(|c| show(c)).collect();
+        shown.join(", ")
+    };
     let mut rows: Vec<[String; 8]> = catalog
         .databases()
         .iter()
         .map(|db| {
             let w = db.warnings();
             [
-                db.name().to_string(),
-                db.version().unwrap_or("-").to_string(),
+                show(db.name()).into_owned(),
+                show(db.version().unwrap_or("-")).into_owned(),
                 grouped(db.len()),
                 grouped(db.distinct_keys()),
                 w.duplicate_rows.to_string(),
                 w.ragged_rows.to_string(),
                 w.empty_key_rows.to_string(),
-                db.columns().join(", "),
+                columns(db.columns()),
             ]
         })
         .collect();
     for failed in catalog.failed() {
         let mut row: [String; 8] = Default::default();
-        row[0] = failed.name.clone();
+        row[0] = show(&failed.name).into_owned();
         row[1] = "ERROR".to_string();
-        row[7] = failed.error.to_string();
+        row[7] = show(&failed.error.to_string()).into_owned();
         rows.push(row);
     }
     rows.sort_by(|a, b| a[0].cmp(&b[0]));
     let widths: Vec<usize> = (0..7)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r[c].chars().count())
-                .chain([header[c].len()])
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|c| text::column_width(rows.iter().map(|r| r[c].as_str()).chain([HEADER[c]])))
         .collect();
     let line = |cells: [&str; 8]| {
-        let mut text = String::new();
+        let mut line = String::new();
         for (c, cell) in cells.iter().enumerate() {
-            if c == 7 {
-                text.push_str(cell);
-            } else if (2..7).contains(&c) {
-                text.push_str(&format!("{cell:>w$}  ", w = widths[c]));
-            } else {
-                text.push_str(&format!("{cell:<w$}  ", w = widths[c]));
+            match c {
+                7 => line.push_str(cell),
+                2..7 => line.push_str(&pad_left(cell, widths[c])),
+                _ => line.push_str(&pad_right(cell, widths[c])),
+            }
+            if c < 7 {
+                line.push_str("  ");
             }
         }
-        text.trim_end().to_string()
+        line.trim_end().to_string()
     };
-    writeln!(out, "{}", line(header))?;
+    writeln!(out, "{}", line(HEADER))?;
     for row in &rows {
         writeln!(out, "{}", line(row.each_ref().map(String::as_str)))?;
     }
@@ -216,37 +235,60 @@ pub fn list(catalog: &Catalog, out: &mut impl Write) -> io::Result<()> {
         catalog.databases().len(),
         grouped(catalog.records())
     )?;
-    if !catalog.skipped().is_empty() {
-        writeln!(out, "{} archive entries skipped", catalog.skipped().len())?;
+    skipped(catalog, out)
+}
+
+/// Skipped entries listed in text; the rest are counted.
+const SKIPPED_SHOWN: usize = 20;
+
+/// The archive entries that are not databases, each with its reason.
+fn skipped(catalog: &Catalog, out: &mut impl Write) -> io::Result<()> {
+    let skipped = catalog.skipped();
+    if skipped.is_empty() {
+        return Ok(());
+    }
+    let s = if skipped.len() == 1 { "y" } else { "ies" };
+    writeln!(out, "{} archive entr{s} skipped:", grouped(skipped.len()))?;
+    for entry in skipped.iter().take(SKIPPED_SHOWN) {
+        writeln!(
+            out,
+            "  {}  ({})",
+            show(&entry.path),
+            entry.reason.describe()
+        )?;
+    }
+    if skipped.len() > SKIPPED_SHOWN {
+        writeln!(
+            out,
+            "  … and {} more (--json lists them all)",
+            grouped(skipped.len() - SKIPPED_SHOWN)
+        )?;
     }
     Ok(())
 }
 
 pub fn record(record: &RecordData, out: &mut impl Write) -> io::Result<()> {
-    let width = record
-        .values
-        .iter()
-        .map(|(c, _)| c.chars().count())
-        .max()
-        .unwrap_or(0);
+    let columns: Vec<Cow<str>> = record.values.iter().map(|(c, _)| show(c)).collect();
+    let width = text::column_width(columns.iter().map(|c| c.as_ref()));
     writeln!(
         out,
-        "{} #{} (key {:?}{})",
-        record.database,
+        "{} #{} (key {}{})",
+        show(&record.database),
         record.index,
-        record.key,
+        text::quoted(&record.key),
         record
             .version
             .as_deref()
-            .map(|v| format!(", version {v}"))
+            .map(|v| format!(", version {}", show(v)))
             .unwrap_or_default()
     )?;
-    for (column, value) in &record.values {
-        let shown = value.as_deref().unwrap_or("(missing)");
-        writeln!(out, "  {column:<width$}  {shown}")?;
+    for (column, (_, value)) in columns.iter().zip(&record.values) {
+        let shown = value.as_deref().map_or(Cow::Borrowed("(missing)"), show);
+        writeln!(out, "  {}  {shown}", pad_right(column, width))?;
     }
     for (i, extra) in record.extra.iter().enumerate() {
-        writeln!(out, "  {:<width$}  {extra}", format!("+{}", i + 1))?;
+        let name = format!("+{}", i + 1);
+        writeln!(out, "  {}  {}", pad_right(&name, width), show(extra))?;
     }
     Ok(())
 }

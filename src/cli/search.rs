@@ -8,6 +8,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::commands::known_database;
+use super::text::{self, show};
 use crate::cache::CacheManager;
 use crate::catalog::{Catalog, Database};
 use crate::record::RecordData;
@@ -54,10 +55,10 @@ pub fn search(manager: &CacheManager, args: &SearchArgs, out: &mut impl Write) -
             writeln!(
                 out,
                 "{}:{}  {}  {}: {}",
-                db.name(),
+                show(db.name()),
                 hit.record,
-                clean(record.key()),
-                field_name(db, hit.field),
+                text::short(record.key(), EXCERPT),
+                show(&field_name(db, hit.field)),
                 excerpt(value, hit)
             )?;
         }
@@ -104,18 +105,7 @@ fn excerpt(value: &str, hit: &Hit) -> String {
     format!(
         "{}{}{}",
         if start > 0 { "…" } else { "" },
-        clean(&text),
+        show(&text),
         if cut_end { "…" } else { "" }
     )
-}
-
-/// Line breaks and other control characters shown as visible marks, so one hit stays one line.
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\n' => '↵',
-            c if c.is_control() => '\u{fffd}',
-            c => c,
-        })
-        .collect()
 }
