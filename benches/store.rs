@@ -56,7 +56,7 @@ fn manager(size: Size) -> (CacheManager, tempfile::TempDir) {
     let manager = CacheManager::new(ManagerOptions {
         source: ArchiveSource::Path(corpus_path(size)),
         data_dir: Some(data.path().to_path_buf()),
-        limits: Default::default(),
+        limits: Limits::default(),
     });
     manager.rebuild().expect("the corpus builds");
     (manager, data)

@@ -249,7 +249,7 @@ pub enum Error {
     NoCache { dir: PathBuf },
     #[error("{}: not a cache file of this data dir", path.display())]
     NotACacheFile { path: PathBuf },
-    /// No data directory: set --data-dir or BACKSTORE_DATA_DIR.
+    /// No data directory: set --data-dir or `BACKSTORE_DATA_DIR`.
     #[error("no data directory: set --data-dir or BACKSTORE_DATA_DIR")]
     NoDataDir,
 }

@@ -106,8 +106,8 @@ fn median_of(mut values: Vec<f64>) -> f64 {
     let mid = values.len() / 2;
     if values.is_empty() {
         0.0
-    } else if values.len() % 2 == 0 {
-        (values[mid - 1] + values[mid]) / 2.0
+    } else if values.len().is_multiple_of(2) {
+        f64::midpoint(values[mid - 1], values[mid])
     } else {
         values[mid]
     }

@@ -117,7 +117,11 @@ fn a_folder_csv_and_a_top_level_csv_are_both_named_after_their_stem() {
         ("verbs.csv", b"version,verb\nv1,run\n"),
         ("./adverbs.CSV", b"version,adverb\nv1,fast\n"),
     ]));
-    let names: Vec<&str> = catalog.databases().iter().map(|d| d.name()).collect();
+    let names: Vec<&str> = catalog
+        .databases()
+        .iter()
+        .map(backstore::Database::name)
+        .collect();
     assert_eq!(names, ["adverbs", "nouns", "verbs"]);
     assert!(catalog.skipped().is_empty(), "{:?}", catalog.skipped());
 }

@@ -97,7 +97,7 @@ fn every_members_crc_and_length_are_checked_not_only_the_last_ones() {
         bad[at] ^= 0x01;
         match unpack(&bad) {
             Err(error @ ArchiveError::Gzip(_)) => {
-                assert!(error.to_string().contains("gzip"), "{error}")
+                assert!(error.to_string().contains("gzip"), "{error}");
             }
             other => {
                 panic!("a wrong {what} in the first member: expected a gzip error, got {other:?}")
@@ -210,7 +210,7 @@ fn a_plain_ustar_and_a_plain_v7_tar_are_recognised_by_their_first_header() {
     broken[0] ^= 0x20;
     match unpack(&broken) {
         Err(error @ ArchiveError::Tar(_)) => {
-            assert!(error.to_string().contains("checksum"), "{error}")
+            assert!(error.to_string().contains("checksum"), "{error}");
         }
         other => panic!("expected a corrupt tar, got {other:?}"),
     }

@@ -91,7 +91,7 @@ fn component() -> impl Strategy<Value = Vec<u8>> {
         b"back\\slash.csv",
     ];
     prop_oneof![
-        8 => proptest::sample::select(fixed).prop_map(|c| c.to_vec()),
+        8 => proptest::sample::select(fixed).prop_map(<[u8]>::to_vec),
         1 => (40usize..140).prop_map(|n| {
             let mut long = vec![b'l'; n];
             long.extend_from_slice(b".csv");

@@ -46,7 +46,7 @@ fn the_archive_holds_exactly_the_source_csv_files_byte_for_byte() {
     let in_archive: Vec<&str> = unpacked.entries.iter().map(|e| e.name.as_str()).collect();
     let on_disk: Vec<&str> = sources.keys().map(String::as_str).collect();
     let mut sorted_archive = in_archive.clone();
-    sorted_archive.sort();
+    sorted_archive.sort_unstable();
     assert_eq!(
         sorted_archive, on_disk,
         "the archive and assets/databases list different databases: run python3 scripts/pack-assets.py"
@@ -139,7 +139,7 @@ fn some_values_carry_commas_and_quotes_so_the_quoting_is_exercised() {
     let values: Vec<&str> = catalog
         .databases()
         .iter()
-        .flat_map(|db| db.records())
+        .flat_map(backstore::Database::records)
         .flat_map(|r| r.fields().collect::<Vec<_>>())
         .collect();
     assert!(

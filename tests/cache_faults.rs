@@ -355,7 +355,7 @@ fn a_symlink_in_the_cache_folder_is_never_followed() {
     assert_eq!(fs::read(&elsewhere).unwrap(), before);
 }
 
-/// Runs a child to its end and returns its exit status and the highest peak RSS (VmHWM, KiB) seen while
+/// Runs a child to its end and returns its exit status and the highest peak RSS (`VmHWM`, KiB) seen while
 /// it ran: the peak only grows, so the last reading is the most it reached by then.
 fn run_watching_memory(mut command: Command) -> (std::process::ExitStatus, u64) {
     let mut child = command.spawn().expect("spawn");

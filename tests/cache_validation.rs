@@ -203,7 +203,7 @@ fn a_wrong_maximum_of_extra_fields_is_refused() {
 #[test]
 fn a_key_table_with_no_empty_slot_is_refused() {
     let found = inconsistency(refused(|b| {
-        colours(b).key_slots = 1u32.to_le_bytes().to_vec()
+        colours(b).key_slots = 1u32.to_le_bytes().to_vec();
     }));
     assert!(
         matches!(found, Inconsistency::KeyTableTooSmall { .. }),

@@ -55,7 +55,7 @@ fn execute_on(archive: &[u8], args: &[&str]) -> (String, String) {
         "--data-dir".to_string(),
         sandbox.data_dir().display().to_string(),
     ];
-    argv.extend(args.iter().map(|a| a.to_string()));
+    argv.extend(args.iter().map(std::string::ToString::to_string));
     let cli = Cli::try_parse_from(argv).expect("valid arguments");
     let mut out = Vec::new();
     let code = execute(&cli.global, cli.command.expect("a subcommand"), &mut out)
@@ -368,7 +368,11 @@ fn invalid_utf8_fails_only_its_database_naming_the_file_and_line() {
             ("databases/good.csv", b"version,key\nv1,k\n"),
         ]);
         let catalog = common::build(&archive);
-        let names: Vec<&str> = catalog.databases().iter().map(|d| d.name()).collect();
+        let names: Vec<&str> = catalog
+            .databases()
+            .iter()
+            .map(backstore::Database::name)
+            .collect();
         assert_eq!(names, ["good"]);
         assert_eq!(catalog.failed().len(), 1);
         let failed = &catalog.failed()[0];

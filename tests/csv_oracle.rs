@@ -1,6 +1,6 @@
 //! The whole store against an independent reader: Python's csv module parses random messy CSV, and
 //! `backstore export` of the same bytes, packed into an archive, must give exactly those records
-//! (scripts/csv_oracle.py; more cases with `CSV_ORACLE_CASES`).
+//! (`scripts/csv_oracle.py`; more cases with `CSV_ORACLE_CASES`).
 
 use std::process::Command;
 
@@ -18,5 +18,8 @@ fn export_agrees_with_pythons_csv_module() {
         "{stdout}{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    assert!(stdout.contains(&format!("{cases} cases, 0 differ")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{cases} cases, 0 differ")),
+        "{stdout}"
+    );
 }

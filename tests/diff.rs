@@ -79,7 +79,7 @@ fn duplicate_keys_match_nth_with_nth() {
             header: vec!["key".into(), "v".into()],
             rows: rows
                 .iter()
-                .map(|r| r.iter().map(|f| f.to_string()).collect())
+                .map(|r| r.iter().map(std::string::ToString::to_string).collect())
                 .collect(),
         }])
     };

@@ -195,7 +195,7 @@ fn jsonl_is_one_get_json_object_a_line_in_record_order() {
     let expected: Vec<serde_json::Value> = catalog
         .databases()
         .iter()
-        .flat_map(|db| db.records())
+        .flat_map(backstore::Database::records)
         .map(|r| serde_json::to_value(RecordData::from(r)).unwrap())
         .collect();
     assert_eq!(lines, expected);

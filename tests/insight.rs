@@ -96,7 +96,7 @@ fn numbers_sort_as_numbers_then_text_then_blanks_and_ties_keep_order() {
     ];
     let mut rows: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| r.iter().map(|f| f.to_string()).collect())
+        .map(|r| r.iter().map(std::string::ToString::to_string).collect())
         .collect();
     rows.push(vec!["g".into()]);
     let catalog = tables::catalog(&[Table {
@@ -117,7 +117,7 @@ fn frequency_counts_values_and_stats_see_numbers() {
     let rows = [["a", "2"], ["b", "1"], ["c", "2"], ["d", ""]];
     let rows: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| r.iter().map(|f| f.to_string()).collect())
+        .map(|r| r.iter().map(std::string::ToString::to_string).collect())
         .collect();
     let catalog = tables::catalog(&[Table {
         name: "t".into(),

@@ -125,7 +125,10 @@ fn the_decompressed_caps_scale_with_the_archives_size() {
     let genuine = common::archive_of(&[("databases/genuine.csv", &dense(3 << 20))]);
     assert!(genuine.len() > (3 << 20) / 4, "{}", genuine.len());
     let (catalog, _) = catalog::build(&genuine, &SCALED).expect("within 4x the archive's size");
-    assert_eq!(catalog.get("genuine").map(|d| d.len()), Some(1));
+    assert_eq!(
+        catalog.get("genuine").map(backstore::Database::len),
+        Some(1)
+    );
     // Without scaling, the floors alone decide.
     let fixed = Limits {
         max_ratio: 0,

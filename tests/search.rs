@@ -34,7 +34,10 @@ fn table(name: &'static str) -> impl Strategy<Value = Table> {
 fn table_of(name: &'static str, alphabet: &'static str) -> impl Strategy<Value = Table> {
     let columns = ["key", "name", "Note"];
     (1..=3usize, 0..12usize).prop_flat_map(move |(width, rows)| {
-        let header: Vec<String> = columns[..width].iter().map(|c| c.to_string()).collect();
+        let header: Vec<String> = columns[..width]
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         // Rows a field short or long now and then, as ragged CSV is.
         let row = (width.saturating_sub(1)..=width + 1)
             .prop_flat_map(move |n| proptest::collection::vec(text_of(alphabet, 10), n.max(1)));
@@ -153,7 +156,7 @@ fn key_hits_rank_first_and_each_hit_says_where_it_matched() {
             ["Bird", "Everywhere"],
         ]
         .iter()
-        .map(|r| r.iter().map(|f| f.to_string()).collect())
+        .map(|r| r.iter().map(std::string::ToString::to_string).collect())
         .collect(),
     }]);
     let never = AtomicBool::new(false);
@@ -180,7 +183,7 @@ fn fuzzy_no_longer_floods_but_still_tolerates_gaps() {
             ["hummingbird-like", "Small and quick"],
         ]
         .iter()
-        .map(|r| r.iter().map(|f| f.to_string()).collect())
+        .map(|r| r.iter().map(std::string::ToString::to_string).collect())
         .collect(),
     }]);
     let never = AtomicBool::new(false);

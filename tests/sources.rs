@@ -167,7 +167,7 @@ fn one_csv_file_is_an_archive_of_one_database_named_after_it() {
         .catalog
         .databases()
         .iter()
-        .map(|d| d.name())
+        .map(backstore::Database::name)
         .collect();
     assert_eq!(names, ["colours"]);
 }

@@ -261,7 +261,7 @@ fn assert_damage_is_detected(
                     assert!(
                         found.contains(detail),
                         "{found:?} should mention {detail:?}"
-                    )
+                    );
                 }
                 other => panic!("status: expected corrupt ({detail}), got {other:?}"),
             }
@@ -280,7 +280,7 @@ fn assert_damage_is_detected(
             assert!(
                 detail.contains(load_detail),
                 "{detail:?} should mention {load_detail:?}"
-            )
+            );
         }
         other => panic!("load: expected corrupt ({load_detail}), got {other:?}"),
     }
@@ -330,8 +330,8 @@ fn a_truncated_cache_file_is_corrupt_and_rebuilt() {
     assert_damage_is_detected(
         |path| {
             rewrite(path, |b| {
-                b.truncate(HEADER_LEN + (b.len() - HEADER_LEN) / 2)
-            })
+                b.truncate(HEADER_LEN + (b.len() - HEADER_LEN) / 2);
+            });
         },
         Some("but the header says"),
         "but the header says",
@@ -354,8 +354,8 @@ fn one_flipped_payload_byte_fails_the_checksum_and_is_rebuilt() {
             |path| {
                 rewrite(path, |b| {
                     let at = at.min(b.len() - 1);
-                    b[at] ^= 0x01
-                })
+                    b[at] ^= 0x01;
+                });
             },
             Some("payload checksum mismatch"),
             "payload checksum mismatch",
@@ -399,7 +399,7 @@ fn garbage_in_place_of_the_cache_is_corrupt_and_rebuilt() {
                 path,
                 b"this is not a cache file at all, just text\n".repeat(20),
             )
-            .unwrap()
+            .unwrap();
         },
         Some("bad magic"),
         "bad magic",
@@ -492,7 +492,7 @@ fn a_crafted_body_with_a_valid_checksum_but_huge_lengths_is_rebuilt_cleanly() {
         match built_reason(&loaded.report.outcome) {
             CacheState::Corrupt { problem } => {
                 let detail = problem.to_string();
-                assert!(detail.contains("undecodable body"), "{what}: {detail}")
+                assert!(detail.contains("undecodable body"), "{what}: {detail}");
             }
             other => panic!("{what}: expected corrupt, got {other:?}"),
         }

@@ -227,5 +227,5 @@ pub(super) fn owned_hashes(catalog: &Catalog) -> Vec<(String, [u8; 32])> {
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -294,7 +294,7 @@ pub(super) fn other_files(files: &[PathBuf], shown: &Path) -> Vec<OtherCacheFile
             let meta = fs::symlink_metadata(f).ok();
             OtherCacheFile {
                 path: f.clone(),
-                bytes: meta.as_ref().map_or(0, |m| m.len()),
+                bytes: meta.as_ref().map_or(0, std::fs::Metadata::len),
                 modified: meta.and_then(|m| m.modified().ok()),
             }
         })

@@ -1,4 +1,4 @@
-//! CacheManager: load_or_build, rebuild, warm_load, status, invalidate. The only place fallbacks live.
+//! `CacheManager`: `load_or_build`, rebuild, `warm_load`, status, invalidate. The only place fallbacks live.
 //!
 //! Nothing wrong with the cache makes a load fail: a missing, stale, corrupt or foreign-format file is rebuilt,
 //! a data dir that cannot be written or trusted leaves the data in memory, and the report says which happened
@@ -118,7 +118,7 @@ impl CacheManager {
             self.archive.id(&mut timings)?;
             return Err(Error::NoDataDir);
         };
-        if let Err(error) = self.refuse_untrusted(&dir) {
+        if let Err(error) = Self::refuse_untrusted(&dir) {
             self.archive.id(&mut timings)?;
             return Err(error);
         }
@@ -187,13 +187,8 @@ impl CacheManager {
         )
     }
 
-    /// The data dir and `cache/` pass the trust checks (or do not exist yet).
-    fn distrust(&self, dir: &Path) -> Result<(), super::problem::Distrust> {
-        trust::check_cache_dir(dir)
-    }
-
-    fn refuse_untrusted(&self, dir: &Path) -> Result<()> {
-        self.distrust(dir).map_err(|d| Error::CacheUnusable {
+    fn refuse_untrusted(dir: &Path) -> Result<()> {
+        trust::check_cache_dir(dir).map_err(|d| Error::CacheUnusable {
             path: d.path().to_path_buf(),
             state: CacheState::InMemoryOnly {
                 why: Unusable::Untrusted(d),
@@ -207,7 +202,7 @@ impl CacheManager {
         let Some(dir) = self.cache_dir().filter(|d| d.is_dir()) else {
             return Ok(Vec::new());
         };
-        self.refuse_untrusted(&dir)?;
+        Self::refuse_untrusted(&dir)?;
         let (_lock, mut removed) = WriteLock::acquire(&dir).map_err(|e| Error::io(&dir, e))?;
         let mut targets = file::list_cache_files(&dir);
         targets.push(dir.join(super::checksums::FILE_NAME));
@@ -231,7 +226,7 @@ impl CacheManager {
                 path: path.to_path_buf(),
             });
         }
-        self.refuse_untrusted(&dir)?;
+        Self::refuse_untrusted(&dir)?;
         fs::remove_file(path).map_err(|e| Error::io(path, e))?;
         info!(path = %path.display(), "cache file removed");
         Ok(())
@@ -242,7 +237,7 @@ impl CacheManager {
     fn fresh_file(&self) -> Result<(PathBuf, Catalog)> {
         let archive = self.archive.id(&mut PhaseTimings::default())?;
         let dir = self.cache_dir().ok_or(Error::NoDataDir)?;
-        self.refuse_untrusted(&dir)?;
+        Self::refuse_untrusted(&dir)?;
         let mut found = judge::search(
             &file::list_cache_files(&dir),
             &archive.sha256,
@@ -279,7 +274,7 @@ impl CacheManager {
     /// no such file), and a fresh parse of the archive: what a diff compares, a stale file included.
     pub fn cache_file_and_archive(&self) -> Result<(PathBuf, Option<Catalog>, Catalog)> {
         let dir = self.cache_dir().ok_or(Error::NoDataDir)?;
-        self.refuse_untrusted(&dir)?;
+        Self::refuse_untrusted(&dir)?;
         let (fresh, _) = catalog::build(&self.archive.bytes()?.0, self.archive.limits())
             .map_err(|error| self.archive.error(error))?;
         let path = dir.join(file::file_name(fresh.version()));
@@ -301,7 +296,7 @@ impl CacheManager {
             self.archive.id(&mut timings)?;
             return self.build(None, timings, start);
         };
-        if let Err(distrust) = self.distrust(&dir) {
+        if let Err(distrust) = trust::check_cache_dir(&dir) {
             self.archive.id(&mut timings)?;
             let why = Unusable::Untrusted(distrust);
             let reason = BuildReason::Cache(CacheState::InMemoryOnly { why });
@@ -319,16 +314,13 @@ impl CacheManager {
         for (path, problem) in &found.damaged {
             warn!(path = %path.display(), ?problem, "cache file built from this archive is damaged");
         }
-        match found.fresh.take() {
-            Some(fresh) => {
-                let done = self.loaded_from(fresh, timings, start);
-                self.remove_damaged(&dir, &found);
-                Ok(done)
-            }
-            None => {
-                let reason = found.damage().map(|(_, state)| BuildReason::Cache(state));
-                self.build(reason, timings, start)
-            }
+        if let Some(fresh) = found.fresh.take() {
+            let done = self.loaded_from(fresh, timings, start);
+            Self::remove_damaged(&dir, &found);
+            Ok(done)
+        } else {
+            let reason = found.damage().map(|(_, state)| BuildReason::Cache(state));
+            self.build(reason, timings, start)
         }
     }
 
@@ -417,7 +409,7 @@ impl CacheManager {
 
     /// Removes the damaged files built from this archive, which would otherwise be read and refused on every
     /// load. Best effort: what cannot be removed is logged and tried again next time.
-    fn remove_damaged(&self, dir: &Path, found: &Search) {
+    fn remove_damaged(dir: &Path, found: &Search) {
         if found.damaged.is_empty() {
             return;
         }
@@ -428,7 +420,7 @@ impl CacheManager {
             match fs::remove_file(path) {
                 Ok(()) => info!(path = %path.display(), "removed a damaged cache file"),
                 Err(e) => {
-                    warn!(path = %path.display(), error = %e, "could not remove a damaged cache file")
+                    warn!(path = %path.display(), error = %e, "could not remove a damaged cache file");
                 }
             }
         }

@@ -230,21 +230,21 @@ mod linux {
             // SAFETY: plain sigaction calls with zeroed, then filled, structures.
             unsafe {
                 let mut old: libc::sigaction = std::mem::zeroed();
-                if libc::sigaction(libc::SIGIO, ptr::null(), &mut old) != 0 {
+                if libc::sigaction(libc::SIGIO, ptr::null(), &raw mut old) != 0 {
                     return false;
                 }
                 let _ = PREVIOUS.set(old);
                 let mut new: libc::sigaction = std::mem::zeroed();
                 new.sa_sigaction = on_sigio as *const () as usize;
                 new.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
-                libc::sigemptyset(&mut new.sa_mask);
-                libc::sigaction(libc::SIGIO, &new, ptr::null_mut()) == 0
+                libc::sigemptyset(&raw mut new.sa_mask);
+                libc::sigaction(libc::SIGIO, &raw const new, ptr::null_mut()) == 0
             }
         })
     }
 
     /// SIGIO: for each of our leases being broken, copy its mapping into private memory in place and let
-    /// the lease go. A lease being broken reads back as F_UNLCK, the type it is being broken to.
+    /// the lease go. A lease being broken reads back as `F_UNLCK`, the type it is being broken to.
     extern "C" fn on_sigio(
         signal: libc::c_int,
         info: *mut libc::siginfo_t,

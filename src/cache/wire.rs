@@ -240,11 +240,11 @@ fn max_extra_fields(record_starts: &[u8], columns: usize) -> u32 {
 
 fn owned_database(payload: &Bytes, wire: WireDatabase<'_>) -> Result<Database, BodyProblem> {
     let name = wire.name;
-    let shape_ok = wire.field_ends.len() % 4 == 0
-        && wire.record_starts.len() % 4 == 0
+    let shape_ok = wire.field_ends.len().is_multiple_of(4)
+        && wire.record_starts.len().is_multiple_of(4)
         && !wire.record_starts.is_empty()
         && (wire.key_slots.len() / 4).is_power_of_two()
-        && wire.key_slots.len() % 4 == 0;
+        && wire.key_slots.len().is_multiple_of(4);
     if !shape_ok {
         return Err(BodyProblem::MalformedSections {
             database: name.to_string(),

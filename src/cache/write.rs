@@ -234,7 +234,9 @@ pub fn write(
     bincode::serde::encode_into_std_write(&body, &mut sink, wire::config()).map_err(encoding)?;
     let (payload_len, checksum, mut io_time, writer) = sink.finish();
     let t = Instant::now();
-    writer.into_inner().map_err(|e| e.into_error())?;
+    writer
+        .into_inner()
+        .map_err(std::io::IntoInnerError::into_error)?;
     let header = Header::new(archive_sha256, payload_len, checksum);
     let file = temp.as_file_mut();
     file.seek(SeekFrom::Start(0))?;

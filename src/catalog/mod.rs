@@ -190,7 +190,7 @@ impl Catalog {
             .iter()
             .map(|f| (f.name.as_str(), f.source_sha256));
         let mut all: Vec<_> = loaded.chain(failed).collect();
-        all.sort();
+        all.sort_unstable();
         all
     }
 }

@@ -198,7 +198,7 @@ fn wait(child: Child) -> Result<(bool, Option<u64>)> {
     let mut status = 0;
     // SAFETY: waits for our own child, which `Child` never waits for once it is dropped here.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let waited = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
     if waited != pid {
         return Err(std::io::Error::last_os_error()).context("waiting for a child process");
     }

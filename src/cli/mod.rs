@@ -40,7 +40,7 @@ pub struct Global {
     /// folder of CSV files.
     #[arg(long, global = true, value_name = "PATH")]
     pub archive: Option<PathBuf>,
-    /// Data directory; the cache lives in its cache/ folder [default: $BACKSTORE_DATA_DIR, else the
+    /// Data directory; the cache lives in its cache/ folder [default: $`BACKSTORE_DATA_DIR`, else the
     /// platform data directory, with a folder of its own for each --archive].
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,

@@ -269,7 +269,7 @@ fn skipped(catalog: &Catalog, out: &mut impl Write) -> io::Result<()> {
 
 pub fn record(record: &RecordData, out: &mut impl Write) -> io::Result<()> {
     let columns: Vec<Cow<str>> = record.values.iter().map(|(c, _)| show(c)).collect();
-    let width = text::column_width(columns.iter().map(|c| c.as_ref()));
+    let width = text::column_width(columns.iter().map(std::convert::AsRef::as_ref));
     writeln!(
         out,
         "{} #{} (key {}{})",

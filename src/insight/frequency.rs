@@ -1,4 +1,4 @@
-//! A column's frequency table (VisiData's `F`): each distinct value with its count and share, most
+//! A column's frequency table (`VisiData`'s `F`): each distinct value with its count and share, most
 //! frequent first, equal counts by value (code point order); empty and missing fields counted apart.
 
 use std::collections::HashMap;
@@ -29,7 +29,7 @@ pub struct ValueCount {
     pub first: usize,
 }
 
-/// How often each value of one column occurs (VisiData's `F`).
+/// How often each value of one column occurs (`VisiData`'s `F`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FrequencyTable {
     /// Non-empty values, most frequent first.

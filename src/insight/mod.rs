@@ -87,6 +87,14 @@ pub(crate) fn check_column(
     })
 }
 
+/// Threads for `len` records in chunks of `chunk`: one per core, but none without a chunk of its own.
+fn workers(len: usize, chunk: usize) -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(len.div_ceil(chunk))
+        .max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,12 +122,4 @@ mod tests {
             assert_eq!(number(text), value, "{text:?}");
         }
     }
-}
-
-/// Threads for `len` records in chunks of `chunk`: one per core, but none without a chunk of its own.
-fn workers(len: usize, chunk: usize) -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(len.div_ceil(chunk))
-        .max(1)
 }

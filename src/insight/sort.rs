@@ -179,12 +179,12 @@ fn merge<'a>(a: Vec<Key<'a>>, b: Vec<Key<'a>>, direction: Direction) -> Vec<Key<
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
-        if compare(&a[i], &b[j], direction) != Ordering::Greater {
-            out.push(a[i]);
-            i += 1;
-        } else {
+        if compare(&a[i], &b[j], direction) == Ordering::Greater {
             out.push(b[j]);
             j += 1;
+        } else {
+            out.push(a[i]);
+            i += 1;
         }
     }
     out.extend_from_slice(&a[i..]);

@@ -1,4 +1,4 @@
-//! A column's statistics (VisiData's `I`): distinct, empty and missing counts, lengths, and for a
+//! A column's statistics (`VisiData`'s `I`): distinct, empty and missing counts, lengths, and for a
 //! numeric column its minimum, maximum and mean.
 
 use std::sync::atomic::AtomicBool;
@@ -9,7 +9,7 @@ use super::frequency::count;
 use super::{InsightError, number};
 use crate::catalog::Database;
 
-/// What one column holds, over all records (VisiData's `I`).
+/// What one column holds, over all records (`VisiData`'s `I`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ColumnStats {
     /// Records in the database.

@@ -203,11 +203,11 @@ impl Fuzzy {
         })
     }
 
-    fn byte_eq(&self, a: &u8, b: &u8) -> bool {
+    fn byte_eq(&self, a: u8, b: u8) -> bool {
         if self.case_sensitive {
             a == b
         } else {
-            a.eq_ignore_ascii_case(b)
+            a.eq_ignore_ascii_case(&b)
         }
     }
 }
@@ -231,7 +231,7 @@ impl Scan<'_> {
     /// side's greedy choice skips the fewest characters), not looking before `from`.
     fn around(&self, hay: &[u8], from: usize, a: usize) -> Option<Range<usize>> {
         let pattern = self.fuzzy.pattern.as_bytes();
-        let eq = |x: &u8, y: &u8| self.fuzzy.byte_eq(x, y);
+        let eq = |x: &u8, y: &u8| self.fuzzy.byte_eq(*x, *y);
         let mut skipped = 0;
         let (mut k, mut j) = (a + 1, self.anchor + 1);
         while j < pattern.len() {

@@ -116,8 +116,10 @@ fn one_line(message: &str) -> String {
         .iter()
         .rev()
         .find(|l| l.starts_with("error:"))
-        .map(|l| l.trim_start_matches("error:").trim().to_string())
-        .unwrap_or_else(|| lines.join(" "))
+        .map_or_else(
+            || lines.join(" "),
+            |l| l.trim_start_matches("error:").trim().to_string(),
+        )
 }
 
 #[cfg(test)]

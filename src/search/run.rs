@@ -43,7 +43,7 @@ pub fn search(
                         break;
                     };
                     done.lock()
-                        .unwrap_or_else(|p| p.into_inner())
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
                         .push((i, hits));
                 }
             });
@@ -52,7 +52,9 @@ pub fn search(
     if cancel.load(Ordering::Relaxed) {
         return Err(SearchError::Cancelled);
     }
-    let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut done = done
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     done.sort_unstable_by_key(|(i, _)| *i);
     let mut hits: Vec<Hit> = done.into_iter().flat_map(|(_, h)| h).collect();
     rank(&mut hits);
@@ -130,6 +132,8 @@ enum Job<'a> {
     /// Hits of an earlier query, checked again one by one.
     Within {
         hits: &'a [Hit],
+        /// Per database: `None` when it is not searched, else its target field (`None` for every field).
+        #[allow(clippy::option_option)]
         columns: Vec<Option<Option<usize>>>,
     },
 }

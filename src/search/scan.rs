@@ -43,7 +43,7 @@ pub(crate) fn scan(
     let mut next = Cursor::start(&arena, range.start, end_record);
     while let Some(cursor) = next {
         steps += 1;
-        if steps % 1024 == 0 && cancel.load(Ordering::Relaxed) {
+        if steps.is_multiple_of(1024) && cancel.load(Ordering::Relaxed) {
             return None;
         }
         next = cursor.step(&arena, prefilter, check, out);

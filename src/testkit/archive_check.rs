@@ -82,7 +82,7 @@ fn with_checksums(bytes: &[u8]) -> Vec<u8> {
             continue;
         }
         block[148..156].fill(b' ');
-        let sum: u32 = block.iter().map(|b| *b as u32).sum();
+        let sum: u32 = block.iter().map(|b| u32::from(*b)).sum();
         block[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
     }
     out
@@ -137,7 +137,7 @@ pub fn check_with(bytes: &[u8], limits: &Limits) {
         // Detection comes before anything is read, so these must agree exactly.
         match reference {
             Err(Broken::Empty) => {
-                assert!(matches!(error, crate::ArchiveError::EmptyFile), "{error:?}")
+                assert!(matches!(error, crate::ArchiveError::EmptyFile), "{error:?}");
             }
             Err(Broken::NotAnArchive) => assert!(
                 matches!(error, crate::ArchiveError::UnknownFormat(_)),
@@ -247,7 +247,7 @@ fn header_checksum_matches(bytes: &[u8]) -> bool {
     let header = tar::Header::from_byte_slice(&bytes[..512]);
     let mut blanked = bytes[..512].to_vec();
     blanked[148..156].fill(b' ');
-    let sum: u32 = blanked.iter().map(|b| *b as u32).sum();
+    let sum: u32 = blanked.iter().map(|b| u32::from(*b)).sum();
     header.cksum().is_ok_and(|stored| stored == sum)
 }
 
@@ -291,24 +291,23 @@ fn judge<R: Read>(
     let mut sparse = false;
     let mut unreadable = false;
     let size = entry.size();
-    if !matches!(flag, b'g' | b'x') {
-        if let Ok(Some(records)) = entry.pax_extensions() {
-            for record in records {
-                let Ok(record) = record else {
-                    unreadable = true;
-                    continue;
-                };
-                let key = record.key_bytes();
-                if key.starts_with(b"GNU.sparse.") {
-                    sparse = true;
-                }
-                if key == b"GNU.sparse.name" && sparse_name.is_none() {
-                    sparse_name = Some(record.value_bytes().to_vec());
-                }
-                if key == b"size" && record.value().ok().and_then(|v| v.parse().ok()) != Some(size)
-                {
-                    return Err(Broken::Tar("a PAX size the tar crate did not apply".into()));
-                }
+    if !matches!(flag, b'g' | b'x')
+        && let Ok(Some(records)) = entry.pax_extensions()
+    {
+        for record in records {
+            let Ok(record) = record else {
+                unreadable = true;
+                continue;
+            };
+            let key = record.key_bytes();
+            if key.starts_with(b"GNU.sparse.") {
+                sparse = true;
+            }
+            if key == b"GNU.sparse.name" && sparse_name.is_none() {
+                sparse_name = Some(record.value_bytes().to_vec());
+            }
+            if key == b"size" && record.value().ok().and_then(|v| v.parse().ok()) != Some(size) {
+                return Err(Broken::Tar("a PAX size the tar crate did not apply".into()));
             }
         }
     }

@@ -49,7 +49,12 @@ fn answers_everything(catalog: &Catalog, payload_len: usize) {
     for db in catalog.databases() {
         let _ = (db.name(), db.version(), db.columns(), db.warnings());
         assert!(db.distinct_keys() <= db.len());
-        assert_eq!(catalog.get(db.name()).map(|d| d.name()), Some(db.name()));
+        assert_eq!(
+            catalog
+                .get(db.name())
+                .map(super::super::catalog::index::Database::name),
+            Some(db.name())
+        );
         for record in db.records() {
             let fields = record.fields().count();
             fields_seen += fields;

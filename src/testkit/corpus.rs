@@ -20,7 +20,7 @@ pub struct CorpusSpec {
     pub max_columns: usize,
     /// Every n-th row carries one long multi-line field; 0 = never.
     pub long_field_every: usize,
-    /// Adds the macOS clutter real archives carry (PAX xattrs, AppleDouble, `.DS_Store`, ...).
+    /// Adds the macOS clutter real archives carry (PAX xattrs, `AppleDouble`, `.DS_Store`, ...).
     pub junk_entries: bool,
     /// Non-ASCII words in the text and numeric columns, as real tables have; off for the small and large
     /// corpora, whose bytes stay as they were so old and new figures compare.
@@ -271,7 +271,7 @@ fn write_table(text: &mut Text, shape: &Shape, out: Vec<u8>) -> io::Result<Vec<u
         }
         csv.write_record(None::<&[u8]>)?;
     }
-    csv.into_inner().map_err(|e| e.into_error())
+    csv.into_inner().map_err(csv::IntoInnerError::into_error)
 }
 
 /// Seeded pseudo-text from a fixed vocabulary drawn with a Zipf-like skew,
@@ -287,7 +287,7 @@ impl Text {
             .map(|i| {
                 // Lengths cycle with the rank, so the common words (and sizes) do not hinge on the seed.
                 let mut word = String::new();
-                for _ in 0..1 + i % 3 {
+                for _ in 0..=(i % 3) {
                     word.push_str(SYLLABLES[rng.below(SYLLABLES.len())]);
                 }
                 if varied && i % 5 == 2 {
@@ -399,7 +399,7 @@ fn append_file(tar: &mut Builder<impl Write>, path: &str, data: &[u8]) -> io::Re
     tar.append_data(&mut header, path, data)
 }
 
-/// AppleDouble sidecar: magic, version 2, filler, one 32-byte Finder-info entry.
+/// `AppleDouble` sidecar: magic, version 2, filler, one 32-byte Finder-info entry.
 fn apple_double() -> Vec<u8> {
     let mut blob = vec![0x00, 0x05, 0x16, 0x07, 0x00, 0x02, 0x00, 0x00];
     blob.extend_from_slice(b"Mac OS X        ");

@@ -1,4 +1,4 @@
-//! The reference for the record-level diff: keys counted in a HashMap, records compared field by field
+//! The reference for the record-level diff: keys counted in a `HashMap`, records compared field by field
 //! as strings, compared with [`crate::catalog::diff::diff`].
 
 use std::collections::HashMap;
@@ -100,7 +100,7 @@ pub fn check_diff(old: &Catalog, new: &Catalog) {
         .databases()
         .iter()
         .chain(new.databases())
-        .map(|d| d.name())
+        .map(super::super::catalog::index::Database::name)
         .collect();
     names.sort_unstable();
     names.dedup();

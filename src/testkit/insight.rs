@@ -1,4 +1,4 @@
-//! References for column insight: a stable sort with an obvious comparator, and counts in a HashMap,
+//! References for column insight: a stable sort with an obvious comparator, and counts in a `HashMap`,
 //! compared with [`crate::insight`].
 
 use std::cmp::Ordering;
@@ -78,7 +78,7 @@ pub fn check_sort(db: &Database, column: usize) {
     }
 }
 
-/// Checks the frequency table and statistics against counts in a HashMap; panics on a difference.
+/// Checks the frequency table and statistics against counts in a `HashMap`; panics on a difference.
 pub fn check_insight(db: &Database, column: usize) {
     let never = AtomicBool::new(false);
     let (mut counts, mut first, mut empty, mut missing) = (HashMap::new(), HashMap::new(), 0, 0);
@@ -132,6 +132,7 @@ pub fn check_insight(db: &Database, column: usize) {
             let max = n.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let mean = n.iter().sum::<f64>() / n.len() as f64;
             assert_eq!((got.min, got.max), (min, max));
+            #[allow(clippy::float_cmp)] // equal means (infinities included) are the same answer
             let close = (got.mean - mean).abs() <= 1e-9 * mean.abs().max(1.0)
                 || (got.mean.is_nan() && mean.is_nan())
                 || got.mean == mean;

@@ -250,7 +250,7 @@ impl Sandbox {
             return Vec::new();
         };
         let mut names: Vec<String> = entries
-            .filter_map(|e| e.ok())
+            .filter_map(std::result::Result::ok)
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
@@ -341,7 +341,7 @@ pub fn keys(value: &serde_json::Value) -> Vec<String> {
 
 /// Sorted owned strings, for comparing with [`keys`].
 pub fn sorted(names: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    let mut v: Vec<String> = names.iter().map(std::string::ToString::to_string).collect();
     v.sort();
     v
 }
@@ -370,7 +370,11 @@ pub fn for_each_variant(text: impl AsRef<[u8]>, mut test: impl FnMut(&[u8])) {
             let message = panic
                 .downcast_ref::<String>()
                 .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .or_else(|| {
+                    panic
+                        .downcast_ref::<&str>()
+                        .map(std::string::ToString::to_string)
+                })
                 .unwrap_or_default();
             panic!("fixture {variant}: {message}");
         }
