@@ -494,3 +494,23 @@ proptest! {
         }
     }
 }
+
+/// Found by the cut-short property: a plain tar cut right after its `ustar` magic (262 bytes) is a truncated
+/// tar to our reader, and the reference must say the same rather than "not an archive".
+#[test]
+fn a_plain_tar_cut_just_after_its_magic_is_a_truncated_tar() {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = Header::new_ustar();
+    header.set_size(3);
+    header.set_cksum();
+    builder
+        .append_data(&mut header, "databases/a.csv", &b"k\n1"[..])
+        .expect("tar in memory");
+    let tar = builder.into_inner().expect("tar in memory");
+    let cut = &tar[..262];
+    assert!(matches!(
+        archive::unpack(cut, &Limits::default()),
+        Err(backstore::ArchiveError::TruncatedTar)
+    ));
+    archive_check::check_with(cut, &Limits::default());
+}

@@ -206,7 +206,7 @@ fn tar_stream<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Cow<'a, [u8]>, Bro
     if bytes.starts_with(&[0x1f, 0x8b]) {
         return gunzip(bytes, limits).map(Cow::Owned);
     }
-    let ustar = bytes.len() > 262 && &bytes[257..262] == b"ustar";
+    let ustar = bytes.get(257..262) == Some(b"ustar");
     let empty_tar = bytes.len() >= 512 && bytes[..512] == [0u8; 512];
     if ustar || empty_tar || header_checksum_matches(bytes) {
         Ok(Cow::Borrowed(bytes))
