@@ -419,3 +419,47 @@ fn an_archive_fixed_on_disk_is_loaded_again() {
     app.update(Action::Status(status));
     assert!(settle(&mut app).is_empty());
 }
+
+/// An across-all search dropped while no database is selected left the column cursor past the columns.
+#[test]
+fn dropping_an_across_all_search_keeps_the_column_in_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    let keys = [
+        KeyCode::Char('/'),
+        KeyCode::Char('z'),
+        KeyCode::Char('z'),
+        KeyCode::Char('z'),
+        KeyCode::Enter,
+        KeyCode::Char('2'),
+        KeyCode::Char('/'),
+        KeyCode::Tab,
+        KeyCode::Char('o'),
+        KeyCode::Enter,
+        KeyCode::Right,
+        KeyCode::Right,
+        KeyCode::Char('s'),
+    ];
+    for code in keys {
+        press(&mut app, code);
+        settle(&mut app);
+        draw(&app);
+    }
+    assert!(app.records.col <= app.records.widths.len().max(1));
+    for code in [
+        KeyCode::Right,
+        KeyCode::Left,
+        KeyCode::Char('s'),
+        KeyCode::Esc,
+    ] {
+        press(&mut app, code);
+        settle(&mut app);
+        draw(&app);
+    }
+}
+
+fn draw(app: &App) {
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(app.size.0, app.size.1)).unwrap();
+    terminal.draw(|f| f.render_widget(app, f.area())).unwrap();
+}

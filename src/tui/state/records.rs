@@ -211,9 +211,14 @@ impl RecordsPane {
         if self.across() { 3 } else { self.widths.len() }
     }
 
-    /// Keeps `col` on screen given the widths and the pane width.
+    /// Keeps `col` inside the columns shown now and on screen given the widths and the pane width. Called
+    /// after every action: the column count changes under the cursor when a search across all databases
+    /// comes or goes, or when the selected database does.
     pub fn follow_column(&mut self) {
-        self.col_offset = self.col_offset.max(1);
+        let columns = self.columns_shown();
+        self.col = self.col.min(columns.saturating_sub(1));
+        let last = self.widths.len().saturating_sub(1).max(1);
+        self.col_offset = self.col_offset.clamp(1, last);
         if self.col == 0 || self.across() {
             return;
         }
@@ -222,10 +227,10 @@ impl RecordsPane {
         }
         let key = self.widths.first().copied().unwrap_or(0) + 1;
         while self.col_offset < self.col {
-            let span: usize = self.widths[self.col_offset..=self.col.min(self.widths.len() - 1)]
-                .iter()
-                .map(|w| w + 1)
-                .sum();
+            let span: usize = self
+                .widths
+                .get(self.col_offset..=self.col)
+                .map_or(0, |w| w.iter().map(|w| w + 1).sum());
             if key + span <= self.width {
                 break;
             }

@@ -70,6 +70,12 @@ fn split_clusters(area: Rect, buf: &mut Buffer) {
     for y in area.top()..area.bottom() {
         let mut x = area.left();
         while x < area.right() {
+            let symbol = buf[(x, y)].symbol();
+            // Nearly every cell holds one character: nothing to split, and no copy made.
+            if symbol.len() == 1 || symbol.chars().nth(1).is_none() {
+                x += symbol.width().max(1) as u16;
+                continue;
+            }
             let cell = buf[(x, y)].clone();
             let symbol = cell.symbol();
             let width = symbol.width();
@@ -183,7 +189,12 @@ fn confirm(app: &App, question: &Question, area: Rect, buf: &mut Buffer, theme: 
 /// its height. Counting lines instead leaves a wrapped last line out of reach.
 /// Draws wrapped lines scrolled by `scroll`, never past the point where the last line shows.
 pub fn scrolled_paragraph(lines: Vec<Line<'static>>, scroll: u16, area: Rect, buf: &mut Buffer) {
-    let scroll = scroll.min(max_scroll(&lines, area));
+    // Measuring costs a render of its own: only a scrolled view needs it.
+    let scroll = if scroll == 0 {
+        0
+    } else {
+        scroll.min(max_scroll(&lines, area))
+    };
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .scroll((scroll, 0))
