@@ -5,6 +5,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+/// Tests run in parallel: each gets a server of its own.
+static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// A private tmux server, killed when the test ends however it ends.
 struct Tmux {
     socket: String,
@@ -18,7 +21,11 @@ impl Tmux {
             "tmux is required for the end-to-end test of the inspector: install tmux (apt-get install tmux)"
         );
         let tmux = Tmux {
-            socket: format!("backstore-e2e-{}", std::process::id()),
+            socket: format!(
+                "backstore-e2e-{}-{}",
+                std::process::id(),
+                SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ),
         };
         let out = tmux.run(&[
             "-f",
@@ -180,5 +187,66 @@ fn inspector_end_to_end_in_tmux() {
     assert!(
         data.path().join("backstore.log").exists(),
         "logs go to the data dir"
+    );
+}
+
+/// After the start of an escape sequence that never ends (a device report, a mouse report, a paste), q and
+/// Ctrl-C still quit: the unfinished sequence is dropped, not waited on.
+#[test]
+fn unfinished_escape_sequences_do_not_hold_the_keyboard() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let bin = Path::new(env!("CARGO_BIN_EXE_backstore"));
+    let tmux = Tmux::start(100, 30);
+    tmux.wait("a shell prompt", Duration::from_secs(10), |s| {
+        !s.trim().is_empty()
+    });
+    let cases: [(&[&str], &str); 4] = [
+        (&["1b", "5b", "3f"], "q"),
+        (&["1b", "5b", "3c"], "C-c"),
+        (&["1b", "5b", "32", "30", "30", "7e"], "q"),
+        (&["1b", "5b", "31", "3b"], "C-c"),
+    ];
+    for (run, (bytes, quit)) in cases.iter().enumerate() {
+        let command = format!(
+            "clear; {} --data-dir {}; echo exited-{run}-$?",
+            shell_quote(bin),
+            shell_quote(data.path())
+        );
+        tmux.keys(&[&command, "Enter"]);
+        tmux.wait_for("FRESH");
+        let mut hex = vec!["send-keys", "-t", "e2e", "-H"];
+        hex.extend_from_slice(bytes);
+        assert!(tmux.run(&hex).status.success());
+        // The bytes arrive on their own, as a terminal's report would, before the key.
+        std::thread::sleep(Duration::from_millis(300));
+        tmux.keys(&[quit]);
+        let done = format!("exited-{run}-0");
+        tmux.wait(
+            &format!("{quit} to quit after {bytes:?}"),
+            Duration::from_secs(10),
+            |s| s.contains(&done),
+        );
+    }
+}
+
+/// Without a terminal the inspector says what it needs and how to work headless, in one line, and exits 2.
+#[test]
+fn without_a_terminal_it_says_so_and_exits_2() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_backstore"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("running backstore");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("needs a terminal"), "{stderr}");
+    assert!(stderr.contains("backstore status"), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        std::fs::read_dir(data.path()).unwrap().next().is_none(),
+        "nothing is written when the inspector cannot open"
     );
 }
