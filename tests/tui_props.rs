@@ -100,6 +100,7 @@ fn every_action() -> impl Strategy<Value = Step> {
         A::PrevHit,
         A::ClearFilter,
         A::Copy,
+        A::ToggleWrap,
         A::Verify,
         A::DeleteOther,
         A::RefreshStatus,
@@ -201,6 +202,7 @@ fn covered(action: &Action) -> bool {
         | Action::PrevHit
         | Action::ClearFilter
         | Action::Copy
+        | Action::ToggleWrap
         | Action::Verify
         | Action::DeleteOther
         | Action::RefreshStatus

@@ -651,3 +651,61 @@ fn clusters_of_single_column_characters_take_one_cell_each() {
     let (x, y) = find(buffer, "🇫").expect("the flag is drawn");
     assert_eq!(buffer[(x + 1, y)].symbol(), "🇷");
 }
+
+/// Long values that differ only near their end, under duplicate keys: the case where every row read
+/// `The background should be this c…`.
+fn long_text_app(size: (u16, u16)) -> App {
+    let mut csv = String::from("version,key,prompt,tone\n");
+    for (i, colour) in [
+        "teal", "amber", "plum", "slate", "ivory", "coral", "olive", "rust",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let key = if i < 5 { "background" } else { "backdrop" };
+        csv.push_str(&format!(
+            "v0.1.0,{key},\"The background should be this colour, soft and even, with a faint grain: {colour}\",calm {i}\n"
+        ));
+    }
+    let catalog = catalog_of(&tar_gz(&[("prompts.csv", csv.as_bytes())]));
+    let mut app = app_with(catalog, CacheState::Fresh, size);
+    app.update(Action::Focus(Pane::Records));
+    app
+}
+
+#[test]
+fn columns_fit_their_content_and_the_focused_cell_shows_in_full() {
+    for size in [(80, 24), (120, 40)] {
+        let mut app = long_text_app(size);
+        app.update(Action::Right);
+        app.update(Action::Down);
+        let shown = screen(&app);
+        // The focused cell's whole value is on screen, under the table.
+        assert!(shown.contains("amber"), "{shown}");
+        assert!(shown.contains("prompt: The background"), "{shown}");
+        // Row numbers tell the duplicate keys apart.
+        assert!(shown.contains("│2 background"), "{shown}");
+        insta::assert_snapshot!(format!("fit_columns_{}x{}", size.0, size.1), shown);
+    }
+}
+
+#[test]
+fn wrapped_cells_tell_long_values_apart() {
+    for size in [(80, 24), (120, 40)] {
+        let mut app = long_text_app(size);
+        app.update(Action::ToggleWrap);
+        let shown = screen(&app);
+        for colour in ["teal", "amber", "plum"] {
+            assert!(
+                shown.contains(colour),
+                "{colour} shown when wrapped:\n{shown}"
+            );
+        }
+        insta::assert_snapshot!(format!("wrapped_{}x{}", size.0, size.1), shown);
+        // Down moves a row, and the view scrolls by rows that fit whole.
+        for _ in 0..7 {
+            app.update(Action::Down);
+        }
+        assert!(screen(&app).contains("rust"), "the last row shows");
+    }
+}

@@ -86,6 +86,8 @@ pub enum Action {
     ClearFilter,
     /// Copy the current record as JSON to the clipboard.
     Copy,
+    /// Wrap long cells onto more lines, or cut them to one again.
+    ToggleWrap,
 
     /// Compare the cache file with a fresh parse of the archive.
     Verify,

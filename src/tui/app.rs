@@ -207,18 +207,18 @@ impl App {
         let dbs = layout::table_rows(areas.pane(Pane::Databases), u16::from(self.filter_line()));
         let n = self.databases.entries.len();
         self.databases.cursor.follow(n, usize::from(dbs.height));
-        let rows = layout::table_rows(areas.pane(Pane::Records), u16::from(self.search_line()));
-        self.records.height = usize::from(rows.height).max(1);
-        self.records.width = usize::from(rows.width);
         if let Some(catalog) = &self.catalog {
-            let len = self.records.len(catalog);
-            self.records.cursor.follow(len, self.records.height);
+            let search_line = self.search_line();
+            self.records
+                .relayout(catalog, areas.pane(Pane::Records), search_line);
         }
-        self.records.follow_column();
     }
 
     pub fn list_height(&self, pane: Pane) -> usize {
         let Some(areas) = self.areas() else { return 1 };
+        if pane == Pane::Records {
+            return self.records.height.max(1);
+        }
         let top = match pane {
             Pane::Databases => u16::from(self.filter_line()),
             _ => u16::from(self.search_line()),

@@ -144,6 +144,7 @@ pub static BINDINGS: &[Binding] = &[
     bind(C::Records, &[key('h'), code(K::Left)], "h/←", "column left", Action::Left, false),
     bind(C::Records, &[key('l'), code(K::Right)], "l/→", "column right", Action::Right, false),
     bind(C::Records, &[key('y')], "y", "copy record as JSON", Action::Copy, true),
+    bind(C::Records, &[key('w')], "w", "wrap long cells / cut them", Action::ToggleWrap, false),
     bind(C::Cache, &[key('v')], "v", "verify cache against archive", Action::Verify, true),
     bind(C::Cache, &[key('d')], "d", "delete selected old cache file", Action::DeleteOther, true),
     bind(C::Cache, &[key('r')], "r", "re-read the status; retry a failed load", Action::RefreshStatus, false),

@@ -69,6 +69,7 @@ impl App {
                 }
             }
             Action::Copy => self.copy(),
+            Action::ToggleWrap => self.records.wrap = !self.records.wrap,
             Action::Verify => {
                 self.cache.verify = super::state::cache::VerifyState::Running;
                 if !self.start(Job::Verify, Running::Verify) {
@@ -245,11 +246,14 @@ impl App {
             Pane::Databases => u16::from(self.filter_line()),
             _ => u16::from(self.search_line()),
         };
-        let rows = super::ui::layout::table_rows(areas.pane(pane), top);
+        let rows = match pane {
+            Pane::Records => self.records.rows_area(areas.pane(pane), self.search_line()),
+            _ => super::ui::layout::table_rows(areas.pane(pane), top),
+        };
         if y < rows.y || y >= rows.bottom() {
             return;
         }
-        let line = usize::from(y - rows.y);
+        let mut line = usize::from(y - rows.y);
         match pane {
             Pane::Databases => {
                 let pos = self.databases.cursor.offset + line;
@@ -262,7 +266,17 @@ impl App {
             }
             Pane::Records => {
                 if let Some(catalog) = self.catalog.clone() {
-                    let pos = self.records.cursor.offset + line;
+                    // Wrapped rows take several lines: count rows, not lines.
+                    let mut row = None;
+                    for (i, height) in self.records.heights.iter().enumerate() {
+                        if line < *height {
+                            row = Some(i);
+                            break;
+                        }
+                        line -= height;
+                    }
+                    let Some(row) = row else { return };
+                    let pos = self.records.cursor.offset + row;
                     if pos < self.records.len(&catalog) {
                         self.records.set_row(&catalog, pos);
                     }

@@ -1,6 +1,7 @@
 //! One small state struct per pane; `App` coordinates them.
 
 pub mod cache;
+pub mod columns;
 pub mod databases;
 pub mod records;
 pub mod timing;

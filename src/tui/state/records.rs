@@ -4,15 +4,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use ratatui::layout::Rect;
+
 use super::Cursor;
+use super::columns::{self, ColumnLayout, MAX_ROW_LINES};
 use crate::catalog::{Catalog, Database};
 use crate::search::{self, Hit, Mode, Query, SearchError};
-use crate::tui::text;
-
-/// Widest a column gets from its contents; the detail view shows the rest.
-pub const MAX_COLUMN: usize = 32;
-/// Rows sampled for column widths when a database is selected.
-const SAMPLE_ROWS: usize = 200;
 
 /// Where a search looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -96,8 +93,16 @@ pub struct RecordsPane {
     pub col: usize,
     /// First value column shown after the key, which always stays.
     pub col_offset: usize,
-    /// Natural widths per column (key first) from a sample of rows, capped at [`MAX_COLUMN`].
-    pub widths: Vec<usize>,
+    /// Columns of the selected database.
+    pub count: usize,
+    /// Whether long cells wrap onto more lines instead of being cut.
+    pub wrap: bool,
+    /// The columns as drawn now, from the values on screen.
+    pub layout: ColumnLayout,
+    /// Lines each row from the scroll offset takes (all 1 unless cells wrap).
+    pub heights: Vec<usize>,
+    /// Lines at the foot of the pane showing the focused cell in full.
+    pub cell_lines: usize,
     pub input: String,
     pub editing: bool,
     pub scope: SearchScope,
@@ -116,17 +121,14 @@ impl RecordsPane {
     pub fn select(&mut self, catalog: &Catalog, db: Option<usize>) {
         let same = db == self.db;
         self.db = db;
-        self.widths = db
+        self.count = db
             .and_then(|i| catalog.databases().get(i))
-            .map(sample_widths)
-            .unwrap_or_default();
+            .map_or(0, |d| d.columns().len());
         if !same {
             self.cursor = Cursor::default();
             self.col = 0;
             self.col_offset = 1;
         }
-        self.col = self.col.min(self.widths.len().saturating_sub(1));
-        self.col_offset = self.col_offset.max(1);
     }
 
     /// Whether the rows are search hits rather than the whole database.
@@ -197,45 +199,190 @@ impl RecordsPane {
         self.cursor.set(pos, len, self.height);
     }
 
-    /// Moves the column cursor, scrolling so it stays visible next to the sticky key column.
+    /// Moves the column cursor; the next layout scrolls so it stays visible next to the frozen key column.
     pub fn step_column(&mut self, delta: isize) {
         let columns = self.columns_shown();
         if columns == 0 {
             return;
         }
         self.col = self.col.saturating_add_signed(delta).min(columns - 1);
-        self.follow_column();
     }
 
     fn columns_shown(&self) -> usize {
-        if self.across() { 3 } else { self.widths.len() }
+        if self.across() { 3 } else { self.count }
     }
 
-    /// Keeps `col` inside the columns shown now and on screen given the widths and the pane width. Called
-    /// after every action: the column count changes under the cursor when a search across all databases
-    /// comes or goes, or when the selected database does.
-    pub fn follow_column(&mut self) {
+    /// The rows of the table inside the pane: below the search line and the header, above the focused
+    /// cell's lines.
+    pub fn rows_area(&self, pane: Rect, search_line: bool) -> Rect {
+        let inner = inner(pane);
+        let top = (u16::from(search_line) + 1).min(inner.height);
+        let bottom = (self.cell_lines as u16).min(inner.height - top);
+        Rect {
+            y: inner.y + top,
+            height: inner.height - top - bottom,
+            ..inner
+        }
+    }
+
+    /// Fits everything to the pane after any change: the focused cell's lines, the rows that show, the
+    /// column cursor and offset, the column widths from the visible values, and the rows' heights.
+    pub fn relayout(&mut self, catalog: &Catalog, pane: Rect, search_line: bool) {
+        let inner = inner(pane);
+        let body = usize::from(inner.height.saturating_sub(u16::from(search_line) + 1));
+        self.width = usize::from(inner.width);
+        let len = self.len(catalog);
+        self.cell_lines = 0;
+        self.height = body.max(1);
+        self.cursor.follow(len, self.height);
+        self.follow_column(catalog);
+        // The focused cell in full, in up to a third of the rows: only when there is room for both.
+        if body >= 8 {
+            let most = (body / 3).max(1);
+            self.cell_lines = self.focused_lines(catalog, most).len().max(1);
+        }
+        self.height = body.saturating_sub(self.cell_lines).max(1);
+        self.cursor.follow(len, self.height);
+        self.follow_column(catalog);
+        self.heights = self.row_heights(catalog);
+        if self.wrap {
+            // Tall rows: scroll until the cursor's row fits.
+            while self.cursor.offset < self.cursor.pos
+                && self
+                    .heights
+                    .iter()
+                    .take(self.cursor.pos - self.cursor.offset + 1)
+                    .sum::<usize>()
+                    > self.height
+            {
+                self.cursor.offset += 1;
+                self.heights = self.row_heights(catalog);
+            }
+        }
+    }
+
+    /// The focused cell as drawn at the foot: its column's name and its value wrapped to the pane, in at
+    /// most `most` lines.
+    pub fn focused_lines(&self, catalog: &Catalog, most: usize) -> Vec<String> {
+        let Some((name, value)) = self.focused_cell(catalog) else {
+            return Vec::new();
+        };
+        let room = self
+            .width
+            .saturating_sub(crate::tui::text::width(&name) + 2);
+        match value {
+            Some(v) => columns::wrap_at_most(&v, room, most),
+            None => vec!["(missing: this row is shorter than the header)".into()],
+        }
+    }
+
+    /// The focused cell's column name and value (`None` when the row is too short to have it).
+    pub fn focused_cell(&self, catalog: &Catalog) -> Option<(String, Option<String>)> {
+        let row = self.current(catalog)?;
+        let db = catalog.databases().get(row.db)?;
+        let record = db.record(row.record)?;
+        if self.across() {
+            let field = row.hit.map_or(0, |h| h.field);
+            let value = match self.col {
+                0 => db.name().to_string(),
+                1 => record.key().to_string(),
+                _ => record.fields().nth(field).unwrap_or("").to_string(),
+            };
+            let name = match self.col {
+                0 => "database".to_string(),
+                1 => "key".to_string(),
+                _ => field_name(db, field),
+            };
+            return Some((name, Some(value)));
+        }
+        let name = db.columns().get(self.col).cloned().unwrap_or_default();
+        Some((name, record.value(self.col).map(str::to_string)))
+    }
+
+    /// The visible rows (from the scroll offset, at most a screen of them).
+    fn visible(&self, catalog: &Catalog) -> impl Iterator<Item = RowRef> + '_ {
+        let end = (self.cursor.offset + self.height).min(self.len(catalog));
+        (self.cursor.offset..end).filter_map(|i| self.row(i))
+    }
+
+    /// The widest a column's header or visible values are, capped at the pane.
+    fn natural(&self, catalog: &Catalog, column: usize) -> usize {
+        let Some(db) = self.database(catalog) else {
+            return 0;
+        };
+        let cap = self.width.max(1);
+        let header = db
+            .columns()
+            .get(column)
+            .map_or(0, |c| columns::capped_width(c, cap));
+        self.visible(catalog)
+            .filter_map(|r| db.record(r.record))
+            .map(|r| r.value(column).map_or(1, |v| columns::capped_width(v, cap)))
+            .fold(header, usize::max)
+    }
+
+    fn compute_layout(&self, catalog: &Catalog, offset: usize) -> ColumnLayout {
+        let Some(db) = self.database(catalog).filter(|_| !self.across()) else {
+            return ColumnLayout::default();
+        };
+        let gutter = columns::gutter_for(db.len(), self.width);
+        let mut natural = |c| self.natural(catalog, c);
+        columns::layout(&mut natural, self.count, offset, self.width, gutter)
+    }
+
+    /// Keeps `col` inside the columns shown now and fully on screen beside the key column. The column
+    /// count changes under the cursor when a search across all databases comes or goes, or when the
+    /// selected database does.
+    fn follow_column(&mut self, catalog: &Catalog) {
         let columns = self.columns_shown();
         self.col = self.col.min(columns.saturating_sub(1));
-        let last = self.widths.len().saturating_sub(1).max(1);
-        self.col_offset = self.col_offset.clamp(1, last);
-        if self.col == 0 || self.across() {
-            return;
-        }
-        if self.col < self.col_offset {
+        self.col_offset = self
+            .col_offset
+            .clamp(1, self.count.saturating_sub(1).max(1));
+        if self.col > 0 && !self.across() && self.col < self.col_offset {
             self.col_offset = self.col;
         }
-        let key = self.widths.first().copied().unwrap_or(0) + 1;
-        while self.col_offset < self.col {
-            let span: usize = self
-                .widths
-                .get(self.col_offset..=self.col)
-                .map_or(0, |w| w.iter().map(|w| w + 1).sum());
-            if key + span <= self.width {
-                break;
+        loop {
+            self.layout = self.compute_layout(catalog, self.col_offset);
+            if self.col == 0 || self.across() || self.col_offset >= self.col {
+                return;
+            }
+            let widest = columns::widest_value(&self.layout, self.width);
+            let wanted = self.natural(catalog, self.col).min(widest);
+            if self.layout.width_of(self.col).is_some_and(|w| w >= wanted) {
+                return;
             }
             self.col_offset += 1;
         }
+    }
+
+    /// Lines each visible row takes: its tallest wrapped cell, or 1.
+    fn row_heights(&self, catalog: &Catalog) -> Vec<usize> {
+        let rows: Vec<RowRef> = self.visible(catalog).collect();
+        if !self.wrap || self.across() {
+            return vec![1; rows.len()];
+        }
+        let Some(db) = self.database(catalog) else {
+            return vec![1; rows.len()];
+        };
+        let most = MAX_ROW_LINES.min(self.height).max(1);
+        rows.iter()
+            .map(|r| {
+                let Some(record) = db.record(r.record) else {
+                    return 1;
+                };
+                self.layout
+                    .shown
+                    .iter()
+                    .map(|&(c, w)| {
+                        record
+                            .value(c)
+                            .map_or(1, |v| columns::wrap_at_most(v, w, most).len())
+                    })
+                    .max()
+                    .unwrap_or(1)
+            })
+            .collect()
     }
 
     pub fn scope_for(&self, scope: SearchScope) -> Option<search::Scope> {
@@ -327,10 +474,6 @@ impl RecordsPane {
         } else {
             self.cursor = Cursor::default();
         }
-        if self.across() {
-            self.col = self.col.min(2);
-        }
-        self.follow_column();
     }
 
     /// Drops the search: typed text, pending job and applied hits.
@@ -349,8 +492,6 @@ impl RecordsPane {
             _ => 0,
         };
         self.cursor.set(pos, self.len(catalog), self.height);
-        self.col = self.col.min(self.widths.len().saturating_sub(1));
-        self.follow_column();
     }
 
     pub fn searching(&self) -> bool {
@@ -358,13 +499,24 @@ impl RecordsPane {
     }
 }
 
-/// Column widths from the header and the first rows, so the table does not jump while scrolling.
-fn sample_widths(db: &Database) -> Vec<usize> {
-    let mut widths: Vec<usize> = db.columns().iter().map(|c| text::width(c)).collect();
-    for record in db.records().take(SAMPLE_ROWS) {
-        for (w, v) in widths.iter_mut().zip(record.values()) {
-            *w = (*w).max(v.map_or(1, text::width));
-        }
+/// A field's name: its column, or `extra N` past the header.
+pub fn field_name(db: &Database, field: usize) -> String {
+    match field {
+        0 => "key".to_string(),
+        f => db
+            .columns()
+            .get(f)
+            .cloned()
+            .unwrap_or_else(|| format!("extra {}", f + 1 - db.columns().len())),
     }
-    widths.iter().map(|w| (*w).clamp(3, MAX_COLUMN)).collect()
+}
+
+/// The inside of a bordered pane.
+fn inner(pane: Rect) -> Rect {
+    Rect {
+        x: pane.x.saturating_add(1),
+        y: pane.y.saturating_add(1),
+        width: pane.width.saturating_sub(2),
+        height: pane.height.saturating_sub(2),
+    }
 }
