@@ -101,6 +101,10 @@ fn every_action() -> impl Strategy<Value = Step> {
         A::ClearFilter,
         A::Copy,
         A::ToggleWrap,
+        A::SortAscending,
+        A::SortDescending,
+        A::StartJump,
+        A::CopyCell,
         A::Verify,
         A::DeleteOther,
         A::RefreshStatus,
@@ -121,6 +125,7 @@ fn every_action() -> impl Strategy<Value = Step> {
     prop_oneof![
         8 => plain.prop_map(Step::Act),
         4 => text.prop_map(|c| Step::Act(A::Input(c))),
+        2 => prop::sample::select(vec!['0', '1', '2', '3', '4', '7', '9']).prop_map(|c| Step::Act(A::Count(c))),
         1 => (10u16..=250, 3u16..=80).prop_map(|(w, h)| Step::Act(A::Resize(w, h))),
         1 => (0usize..4).prop_map(|p| Step::Act(A::Focus(Pane::ALL[p]))),
         1 => (0u16..260, 0u16..90).prop_map(|(x, y)| Step::Act(A::Click { x, y })),
@@ -203,6 +208,12 @@ fn covered(action: &Action) -> bool {
         | Action::ClearFilter
         | Action::Copy
         | Action::ToggleWrap
+        | Action::SortAscending
+        | Action::SortDescending
+        | Action::StartJump
+        | Action::Count(_)
+        | Action::CopyCell
+        | Action::Sorted { .. }
         | Action::Verify
         | Action::DeleteOther
         | Action::RefreshStatus
@@ -233,6 +244,7 @@ fn play(steps: &[Step], size: (u16, u16), data: &Data) {
     let mut terminal = Terminal::new(TestBackend::new(size.0, size.1)).unwrap();
     app.update(Action::Resize(size.0, size.1));
     let mut searches = Vec::new();
+    let mut sorts = Vec::new();
     let mut ticks = 0;
     for step in steps {
         let action = match step {
@@ -246,6 +258,12 @@ fn play(steps: &[Step], size: (u16, u16), data: &Data) {
                     let job: backstore::tui::state::records::SearchJob = job;
                     let hits = job.run();
                     app.update(Action::SearchDone { id: job.id, hits });
+                }
+                for job in sorts.drain(..) {
+                    let job: backstore::tui::state::sort::SortJob = job;
+                    if let Some(result) = job.run() {
+                        app.update(Action::Sorted { id: job.id, result });
+                    }
                 }
                 None
             }
@@ -268,6 +286,7 @@ fn play(steps: &[Step], size: (u16, u16), data: &Data) {
         for effect in app.take_effects() {
             match effect {
                 Effect::Search(job) => searches.push(job),
+                Effect::Sort(job) => sorts.push(job),
                 Effect::Job(_) | Effect::Copy(_) => {}
             }
         }

@@ -161,9 +161,17 @@ fn settle(app: &mut App) {
             return;
         }
         for effect in effects {
-            if let Effect::Search(job) = effect {
-                let hits = job.run();
-                app.update(Action::SearchDone { id: job.id, hits });
+            match effect {
+                Effect::Search(job) => {
+                    let hits = job.run();
+                    app.update(Action::SearchDone { id: job.id, hits });
+                }
+                Effect::Sort(job) => {
+                    if let Some(result) = job.run() {
+                        app.update(Action::Sorted { id: job.id, result });
+                    }
+                }
+                Effect::Job(_) | Effect::Copy(_) => {}
             }
         }
     }
@@ -707,5 +715,30 @@ fn wrapped_cells_tell_long_values_apart() {
             app.update(Action::Down);
         }
         assert!(screen(&app).contains("rust"), "the last row shows");
+    }
+}
+
+#[test]
+fn sorted_by_a_column_shows_it_in_the_header() {
+    for size in [(80, 24), (120, 40)] {
+        let mut app = fixture_app(size);
+        app.update(Action::Focus(Pane::Records));
+        app.update(Action::Right);
+        app.update(Action::Right);
+        app.update(Action::SortDescending);
+        let waiting = screen(&app);
+        assert!(waiting.contains("sorting…"), "{waiting}");
+        settle(&mut app);
+        let shown = screen(&app);
+        assert!(shown.contains("sorted by habitat ↓"), "{shown}");
+        assert!(shown.contains("habitat ↓"), "{shown}");
+        insta::assert_snapshot!(format!("sorted_{}x{}", size.0, size.1), shown);
+        app.update(Action::StartJump);
+        app.update(Action::Input('4'));
+        let prompt = screen(&app);
+        assert!(prompt.contains(":4█"), "{prompt}");
+        insta::assert_snapshot!(format!("jump_prompt_{}x{}", size.0, size.1), prompt);
+        app.update(Action::AcceptInput);
+        assert_eq!(app.records.cursor.pos, 3);
     }
 }

@@ -46,6 +46,11 @@ fn settle(app: &mut App) -> Vec<Job> {
                     let hits = job.run();
                     app.update(Action::SearchDone { id: job.id, hits });
                 }
+                Effect::Sort(job) => {
+                    if let Some(result) = job.run() {
+                        app.update(Action::Sorted { id: job.id, result });
+                    }
+                }
                 Effect::Job(job) => jobs.push(job),
                 Effect::Copy(_) => {}
             }
@@ -462,4 +467,78 @@ fn draw(app: &App) {
     let mut terminal =
         ratatui::Terminal::new(ratatui::backend::TestBackend::new(app.size.0, app.size.1)).unwrap();
     terminal.draw(|f| f.render_widget(app, f.area())).unwrap();
+}
+
+#[test]
+fn sort_jump_and_copy_a_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    app.update(Action::Down); // animals
+    app.update(Action::Focus(Pane::Records));
+    let catalog = app.catalog.clone().unwrap();
+    let key_at = |app: &App, pos: usize| {
+        let row = app.records.row(pos).unwrap();
+        let db = &catalog.databases()[row.db];
+        db.record(row.record).unwrap().key().to_string()
+    };
+    let first = key_at(&app, 0);
+    // Descending by the key: the last key comes first; the cursor stays on the record it was on.
+    press(&mut app, KeyCode::Char(']'));
+    let jobs = app.take_effects();
+    assert!(
+        matches!(jobs.as_slice(), [Effect::Sort(_)]),
+        "the sort leaves for a worker"
+    );
+    for effect in jobs {
+        if let Effect::Sort(job) = effect {
+            let result = job.run().unwrap();
+            app.update(Action::Sorted { id: job.id, result });
+        }
+    }
+    let len = app.records.len(&catalog);
+    assert_eq!(key_at(&app, len - 1), first);
+    assert_eq!(
+        key_at(&app, app.records.cursor.pos),
+        first,
+        "the cursor follows its record"
+    );
+    assert!(key_at(&app, 0) > key_at(&app, 1));
+    // `:12` Enter and `12G` both go to row 12.
+    press(&mut app, KeyCode::Char(':'));
+    for c in "12".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.records.cursor.pos, 11);
+    press(&mut app, KeyCode::Char('g'));
+    for c in ['3', '0', 'G'] {
+        press(&mut app, KeyCode::Char(c));
+    }
+    assert_eq!(app.records.cursor.pos, 29);
+    // The same sort again is off: the archive's order.
+    press(&mut app, KeyCode::Char(']'));
+    settle(&mut app);
+    assert_eq!(key_at(&app, 0), first);
+    // A lone 1 not followed by G still focuses Databases, at the next key or after half a second.
+    press(&mut app, KeyCode::Char('1'));
+    press(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.focus, Pane::Databases);
+    app.update(Action::Focus(Pane::Records));
+    press(&mut app, KeyCode::Char('3'));
+    assert_eq!(app.focus, Pane::Records);
+    for _ in 0..3 {
+        app.update(Action::Tick(UNIX_EPOCH));
+    }
+    assert_eq!(app.focus, Pane::Cache);
+    app.update(Action::Focus(Pane::Records));
+    // Y copies the focused cell as it is.
+    app.update(Action::Right);
+    press(&mut app, KeyCode::Char('Y'));
+    let copied = app.take_effects().into_iter().find_map(|e| match e {
+        Effect::Copy(text) => Some(text),
+        _ => None,
+    });
+    let (_, value) = app.records.focused_cell(&catalog).unwrap();
+    assert_eq!(copied, value);
+    assert!(copied.is_some_and(|v| !v.is_empty()));
 }

@@ -88,6 +88,16 @@ pub enum Action {
     Copy,
     /// Wrap long cells onto more lines, or cut them to one again.
     ToggleWrap,
+    /// Sort by the focused column, ascending (again: the archive's order).
+    SortAscending,
+    /// Sort by the focused column, descending (again: the archive's order).
+    SortDescending,
+    /// Start typing a row number to go to.
+    StartJump,
+    /// A digit of a count before `G` (row number).
+    Count(char),
+    /// Copy the focused cell's value to the clipboard.
+    CopyCell,
 
     /// Compare the cache file with a fresh parse of the archive.
     Verify,
@@ -127,6 +137,11 @@ pub enum Action {
     Status(Result<CacheStatus, String>),
     /// A search job finished (`None` when it was cancelled).
     SearchDone { id: u64, hits: Option<Vec<Hit>> },
+    /// A sort finished: the record positions in order, or why not.
+    Sorted {
+        id: u64,
+        result: Result<Vec<usize>, String>,
+    },
     /// Verify finished: `Ok(None)` when cache and archive agree, `Ok(Some(difference))` otherwise.
     Verified(Result<Option<String>, String>),
     /// One run of a series finished.

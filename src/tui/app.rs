@@ -12,6 +12,7 @@ use super::action::{Action, LoadKind};
 use super::state::cache::CachePane;
 use super::state::databases::DatabasesPane;
 use super::state::records::{RecordsPane, SearchJob};
+use super::state::sort::SortJob;
 use super::state::timing::{Running, TimingPane};
 use super::ui::layout::{self, Areas};
 use crate::cache::LoadReport;
@@ -80,6 +81,7 @@ pub enum Job {
 pub enum Effect {
     Job(Job),
     Search(SearchJob),
+    Sort(SortJob),
     /// Put this text on the clipboard (OSC 52).
     Copy(String),
 }
@@ -165,7 +167,7 @@ impl App {
     pub fn editing(&self) -> bool {
         match self.focus {
             Pane::Databases => self.databases.editing,
-            Pane::Records => self.records.editing,
+            Pane::Records => self.records.editing || self.records.jump.is_some(),
             _ => false,
         }
     }
@@ -173,7 +175,7 @@ impl App {
     /// Whether the Records pane shows its search line.
     pub fn search_line(&self) -> bool {
         let r = &self.records;
-        r.editing || r.filtered() || r.searching() || !r.input.is_empty()
+        r.editing || r.filtered() || r.searching() || !r.input.is_empty() || r.jump.is_some()
     }
 
     pub fn filter_line(&self) -> bool {

@@ -145,6 +145,10 @@ pub static BINDINGS: &[Binding] = &[
     bind(C::Records, &[key('l'), code(K::Right)], "l/→", "column right", Action::Right, false),
     bind(C::Records, &[key('y')], "y", "copy record as JSON", Action::Copy, true),
     bind(C::Records, &[key('w')], "w", "wrap long cells / cut them", Action::ToggleWrap, false),
+    bind(C::Records, &[key('Y')], "Y", "copy the focused cell", Action::CopyCell, false),
+    bind(C::Records, &[key('[')], "[", "sort by this column ascending (again: off)", Action::SortAscending, false),
+    bind(C::Records, &[key(']')], "]", "sort by this column descending (again: off)", Action::SortDescending, false),
+    bind(C::Records, &[key(':')], ":N", "go to row N (or NG)", Action::StartJump, false),
     bind(C::Cache, &[key('v')], "v", "verify cache against archive", Action::Verify, true),
     bind(C::Cache, &[key('d')], "d", "delete selected old cache file", Action::DeleteOther, true),
     bind(C::Cache, &[key('r')], "r", "re-read the status; retry a failed load", Action::RefreshStatus, false),
@@ -208,6 +212,9 @@ pub fn action_for(app: &App, event: KeyEvent) -> Option<Action> {
     if pressed == ctrl('c') {
         return Some(Action::Quit);
     }
+    if !control && let Some(count) = count_digit(app, event.code) {
+        return Some(count);
+    }
     let contexts = app.contexts();
     for context in &contexts {
         let found = BINDINGS
@@ -219,6 +226,19 @@ pub fn action_for(app: &App, event: KeyEvent) -> Option<Action> {
     }
     match event.code {
         KeyCode::Char(c) if contexts == [C::Input] && !control => Some(Action::Input(c)),
+        _ => None,
+    }
+}
+
+/// Digits in the Records pane count rows for `G` (`12G`); a lone 1-4 still focuses its pane.
+fn count_digit(app: &App, code: KeyCode) -> Option<Action> {
+    match code {
+        KeyCode::Char(c @ '0'..='9')
+            if app.contexts().first() == Some(&C::Records)
+                && (c != '0' || app.records.typed_count.is_some()) =>
+        {
+            Some(Action::Count(c))
+        }
         _ => None,
     }
 }

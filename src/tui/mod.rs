@@ -187,6 +187,7 @@ fn run_loop(
                     worker::spawn_job(job, manager.clone(), activity.clone(), tx.clone())
                 }
                 Effect::Search(job) => worker::spawn_search(job, tx.clone()),
+                Effect::Sort(job) => worker::spawn_sort(job, tx.clone()),
                 Effect::Copy(text) => {
                     let mut out = std::io::stdout();
                     if let Err(e) = clipboard::copy(&mut out, &text) {

@@ -37,6 +37,15 @@ impl App {
                     self.records.search_done(&catalog, id, hits);
                 }
             }
+            Action::Sorted { id, result } => {
+                if let Some(catalog) = self.catalog.clone() {
+                    self.records.sort_done(&catalog, id, result);
+                }
+                if let Some(e) = &self.records.sort.error {
+                    let e = e.clone();
+                    self.notify(format!("sort failed: {e}"));
+                }
+            }
             Action::Verified(result) => {
                 self.finish();
                 self.cache.verify = match result {
@@ -133,6 +142,10 @@ impl App {
             self.search(true);
         } else {
             self.records.applied = None;
+        }
+        // A sort shown or running is made again on the new data.
+        if let Some(job) = self.records.sort.again(&catalog) {
+            self.push(super::app::Effect::Sort(job));
         }
         let timed = match kind {
             LoadKind::Startup => None,

@@ -15,11 +15,30 @@ const WHEEL: isize = 3;
 
 impl App {
     pub(super) fn apply(&mut self, action: Action) {
+        // Digits typed in Records wait for G; anything else a person does first ends the count.
+        if self.records.typed_count.is_some() && ends_count(&action) {
+            let (digits, _) = self.records.typed_count.take().unwrap_or_default();
+            if matches!(action, Action::Bottom) {
+                if let (Some(catalog), Ok(n)) = (self.catalog.clone(), digits.parse::<usize>()) {
+                    self.records.go_to_row(&catalog, n);
+                }
+                return;
+            }
+            self.count_as_focus(&digits);
+        }
         match action {
             Action::Quit => self.quit = true,
             Action::Tick(now) => {
                 self.now = now;
                 self.ticks += 1;
+                // A lone 1-4 not followed by G within half a second was a focus key.
+                if let Some((digits, at)) = &self.records.typed_count
+                    && self.ticks >= at + 2
+                {
+                    let digits = digits.clone();
+                    self.records.typed_count = None;
+                    self.count_as_focus(&digits);
+                }
                 if self.toast.as_ref().is_some_and(|t| t.until <= self.ticks) {
                     self.toast = None;
                 }
@@ -53,6 +72,16 @@ impl App {
                 text.pop();
             }),
             Action::ClearInput => self.edit(String::clear),
+            Action::AcceptInput if self.focus == Pane::Records && self.records.jump.is_some() => {
+                let typed = self.records.jump.take().unwrap_or_default();
+                match (self.catalog.clone(), typed.parse::<usize>()) {
+                    (Some(catalog), Ok(n)) => self.records.go_to_row(&catalog, n),
+                    _ => self.notify("type a row number after :"),
+                }
+            }
+            Action::CancelInput if self.focus == Pane::Records && self.records.jump.is_some() => {
+                self.records.jump = None
+            }
             Action::AcceptInput => {
                 self.databases.editing = false;
                 self.records.editing = false;
@@ -70,6 +99,29 @@ impl App {
             }
             Action::Copy => self.copy(),
             Action::ToggleWrap => self.records.wrap = !self.records.wrap,
+            Action::SortAscending | Action::SortDescending => {
+                let direction = match action {
+                    Action::SortAscending => crate::insight::Direction::Ascending,
+                    _ => crate::insight::Direction::Descending,
+                };
+                self.sort(direction);
+            }
+            Action::StartJump => {
+                if self.catalog.is_some() {
+                    self.records.jump = Some(String::new());
+                }
+            }
+            Action::Count(d) => {
+                let ticks = self.ticks;
+                let (digits, _) = self
+                    .records
+                    .typed_count
+                    .get_or_insert((String::new(), ticks));
+                if digits.len() < 12 {
+                    digits.push(d);
+                }
+            }
+            Action::CopyCell => self.copy_cell(),
             Action::Verify => {
                 self.cache.verify = super::state::cache::VerifyState::Running;
                 if !self.start(Job::Verify, Running::Verify) {
@@ -323,6 +375,12 @@ impl App {
                 }
             }
             Pane::Records => {
+                if let Some(jump) = &mut self.records.jump {
+                    change(jump);
+                    jump.retain(|c| c.is_ascii_digit());
+                    jump.truncate(12);
+                    return;
+                }
                 change(&mut self.records.input);
                 self.search(false);
             }
@@ -359,6 +417,55 @@ impl App {
         };
         self.records.applied = None;
         self.search(false);
+    }
+
+    /// A count that was not for G: a lone 1-4 focuses that pane, as the key does alone.
+    fn count_as_focus(&mut self, digits: &str) {
+        let pane = match digits {
+            "1" => Pane::Databases,
+            "2" => Pane::Records,
+            "3" => Pane::Cache,
+            "4" => Pane::Timing,
+            _ => return,
+        };
+        self.focus = pane;
+    }
+
+    fn sort(&mut self, direction: crate::insight::Direction) {
+        let Some(catalog) = self.catalog.clone() else {
+            return;
+        };
+        if self.records.across() {
+            return self.notify("sorting needs one database: press s to search this database only");
+        }
+        match self.records.request_sort(&catalog, direction) {
+            Some(job) => self.push(Effect::Sort(job)),
+            None if self.records.db.is_some() => {
+                // Back to the archive's order; a filter's hits go back to their ranking.
+                if self.records.filtered() {
+                    self.search(true);
+                }
+                self.notify("sort off: the archive's order");
+            }
+            None => {}
+        }
+    }
+
+    /// The focused cell's value onto the clipboard, as it is (no quoting).
+    fn copy_cell(&mut self) {
+        let Some(catalog) = self.catalog.clone() else {
+            return;
+        };
+        match self.records.focused_cell(&catalog) {
+            Some((name, Some(value))) => {
+                self.notify(format!("copied {name} ({} bytes)", value.len()));
+                self.push(Effect::Copy(value));
+            }
+            Some((name, None)) => {
+                self.notify(format!("{name} is missing in this row: nothing copied"))
+            }
+            None => self.notify("no cell to copy"),
+        }
     }
 
     /// The current record as JSON, with the archive's short hash, onto the clipboard.
@@ -416,6 +523,26 @@ impl App {
             other => self.overlay = other,
         }
     }
+}
+
+/// Whether a person did something other than type a count's digits (so the count is over).
+fn ends_count(action: &Action) -> bool {
+    !matches!(
+        action,
+        Action::Count(_)
+            | Action::Tick(_)
+            | Action::Resize(..)
+            | Action::Loaded { .. }
+            | Action::Status(_)
+            | Action::SearchDone { .. }
+            | Action::Sorted { .. }
+            | Action::Verified(_)
+            | Action::SeriesProgress(..)
+            | Action::SeriesDone { .. }
+            | Action::Invalidated(_)
+            | Action::Removed(_)
+            | Action::Exported(_)
+    )
 }
 
 /// `+`/`-` move by 1 up to 10 runs, then by 5, then by 10 past 50.

@@ -12,6 +12,7 @@ use tracing::{debug, info, warn};
 use super::action::{Action, LoadKind};
 use super::app::Job;
 use super::state::records::SearchJob;
+use super::state::sort::SortJob;
 use crate::cache::CacheManager;
 use crate::catalog::compare::first_difference;
 use crate::timing::run_series;
@@ -142,6 +143,20 @@ pub fn spawn_search(job: SearchJob, tx: Sender<Event>) {
         });
     if let Err(e) = spawned {
         warn!(error = %e, "could not start a search thread");
+    }
+}
+
+/// Sorts on its own thread; a cancelled sort sends nothing.
+pub fn spawn_sort(job: SortJob, tx: Sender<Event>) {
+    let spawned = std::thread::Builder::new()
+        .name("sort".into())
+        .spawn(move || {
+            if let Some(result) = job.run() {
+                send(&tx, Action::Sorted { id: job.id, result });
+            }
+        });
+    if let Err(e) = spawned {
+        warn!(error = %e, "could not start a sort thread");
     }
 }
 

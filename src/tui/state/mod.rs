@@ -4,6 +4,7 @@ pub mod cache;
 pub mod columns;
 pub mod databases;
 pub mod records;
+pub mod sort;
 pub mod timing;
 
 /// A cursor over a list with a scroll offset that keeps it on screen.

@@ -8,7 +8,9 @@ use ratatui::layout::Rect;
 
 use super::Cursor;
 use super::columns::{self, ColumnLayout, MAX_ROW_LINES};
+use super::sort::{SortJob, Sorting};
 use crate::catalog::{Catalog, Database};
+use crate::insight::Direction;
 use crate::search::{self, Hit, Mode, Query, SearchError};
 
 /// Where a search looks.
@@ -103,6 +105,11 @@ pub struct RecordsPane {
     pub heights: Vec<usize>,
     /// Lines at the foot of the pane showing the focused cell in full.
     pub cell_lines: usize,
+    pub sort: Sorting,
+    /// The row number typed after `:`, while it is typed.
+    pub jump: Option<String>,
+    /// Digits typed before `G`, and the tick the first came.
+    pub typed_count: Option<(String, u64)>,
     pub input: String,
     pub editing: bool,
     pub scope: SearchScope,
@@ -128,7 +135,58 @@ impl RecordsPane {
             self.cursor = Cursor::default();
             self.col = 0;
             self.col_offset = 1;
+            self.sort.clear();
         }
+    }
+
+    /// Asks for the shown database sorted by the focused column; the same again drops the sort.
+    pub fn request_sort(
+        &mut self,
+        catalog: &Arc<Catalog>,
+        direction: Direction,
+    ) -> Option<SortJob> {
+        let db = self.db.filter(|_| !self.across())?;
+        self.sort.request(catalog, db, self.col, direction)
+    }
+
+    /// Takes a finished sort, keeping the cursor on the record it was on.
+    pub fn sort_done(&mut self, catalog: &Catalog, id: u64, result: Result<Vec<usize>, String>) {
+        let was = self.current(catalog);
+        if self.sort.done(id, result) {
+            self.reorder_hits();
+            self.keep_on(catalog, was);
+        }
+    }
+
+    /// Puts the cursor back on the record it showed before the rows moved.
+    fn keep_on(&mut self, catalog: &Catalog, was: Option<RowRef>) {
+        let Some(was) = was else { return };
+        let pos = match &self.applied {
+            Some(a) => a
+                .hits
+                .iter()
+                .position(|h| (h.database, h.record) == (was.db, was.record)),
+            None => Some(self.sort.row_of(was.db, was.record)),
+        };
+        if let Some(pos) = pos {
+            self.set_row(catalog, pos);
+        }
+    }
+
+    /// Hits of a search in the sorted database follow the sort, ties in rank order.
+    fn reorder_hits(&mut self) {
+        let Some(a) = &mut self.applied else { return };
+        let Some(sort) = a.db.and_then(|db| self.sort.of(db)) else {
+            return;
+        };
+        let mut hits = a.hits.as_ref().clone();
+        hits.sort_by_key(|h| sort.rank.get(h.record).copied().unwrap_or(usize::MAX));
+        a.hits = Arc::new(hits);
+    }
+
+    /// Goes to row `n` (1-based) of what is shown.
+    pub fn go_to_row(&mut self, catalog: &Catalog, n: usize) {
+        self.set_row(catalog, n.saturating_sub(1));
     }
 
     /// Whether the rows are search hits rather than the whole database.
@@ -163,7 +221,7 @@ impl RecordsPane {
             }),
             None => self.db.map(|db| RowRef {
                 db,
-                record: i,
+                record: self.sort.record_at(db, i),
                 hit: None,
             }),
         }
@@ -311,10 +369,14 @@ impl RecordsPane {
             return 0;
         };
         let cap = self.width.max(1);
-        let header = db
-            .columns()
-            .get(column)
-            .map_or(0, |c| columns::capped_width(c, cap));
+        // A sorted column's header carries an arrow.
+        let arrow = self
+            .db
+            .and_then(|i| self.sort.of(i))
+            .is_some_and(|s| s.column == column);
+        let header = db.columns().get(column).map_or(0, |c| {
+            columns::capped_width(c, cap) + 2 * usize::from(arrow)
+        });
         self.visible(catalog)
             .filter_map(|r| db.record(r.record))
             .map(|r| r.value(column).map_or(1, |v| columns::capped_width(v, cap)))
@@ -469,6 +531,7 @@ impl RecordsPane {
             hits: Arc::new(hits),
             total,
         });
+        self.reorder_hits();
         if p.keep_cursor {
             self.cursor.follow(self.len(catalog), self.height);
         } else {
@@ -488,7 +551,7 @@ impl RecordsPane {
         self.error = None;
         // Stay on the record the cursor was on, as less does when a filter goes.
         let pos = match was {
-            Some(r) if Some(r.db) == self.db => r.record,
+            Some(r) if Some(r.db) == self.db => self.sort.row_of(r.db, r.record),
             _ => 0,
         };
         self.cursor.set(pos, self.len(catalog), self.height);

@@ -11,9 +11,9 @@ use super::theme::Theme;
 use crate::catalog::{Catalog, Database};
 use crate::search::Query;
 use crate::tui::app::{App, Pane};
-use crate::tui::state::columns;
 use crate::tui::state::databases::Entry;
 use crate::tui::state::records::{RecordsPane, SearchScope, field_name};
+use crate::tui::state::{columns, sort};
 use crate::tui::text;
 
 const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
@@ -34,7 +34,24 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
     let db = pane.database(catalog);
     let mut block = block;
     if let Some(db) = db.filter(|_| !pane.across()) {
-        block = block.title(Line::from(format!(" {} ", db.name())));
+        let mut title = format!(" {} ", db.name());
+        if let Some(sorted) = pane.db.and_then(|i| pane.sort.of(i)) {
+            let column = db.columns().get(sorted.column).map_or("", String::as_str);
+            title.push_str(&format!(
+                "· sorted by {column} {} ",
+                sort::arrow(sorted.direction)
+            ));
+        }
+        block = block.title(Line::from(title));
+        if pane.sort.running() {
+            block = block.title(Line::from(Span::styled(" sorting… ", theme.warning())));
+        }
+    }
+    if let Some((digits, _)) = &pane.typed_count {
+        block = block.title_bottom(Line::from(Span::styled(
+            format!(" {digits}: G goes to row {digits} "),
+            theme.label(),
+        )));
     }
     let len = pane.len(catalog);
     let columns = if pane.across() { 3 } else { pane.count };
@@ -109,6 +126,20 @@ fn empty_message(app: &App, catalog: &Catalog, db: Option<&Database>) -> String 
 
 fn search_bar(app: &App, catalog: &Catalog, theme: &Theme) -> Line<'static> {
     let pane = &app.records;
+    if let Some(jump) = &pane.jump {
+        return Line::from(vec![
+            Span::styled(":", theme.label()),
+            Span::raw(jump.clone()),
+            Span::styled("█", theme.dim()),
+            Span::styled(
+                format!(
+                    "  go to row (1-{}), Enter goes, Esc cancels",
+                    pane.len(catalog)
+                ),
+                theme.dim(),
+            ),
+        ]);
+    }
     let mut spans = vec![
         Span::styled("/", theme.label()),
         Span::raw(pane.input.clone()),
@@ -242,8 +273,13 @@ fn database_table(
     if gutter > 0 {
         header_cells.push(number("#".into()));
     }
+    let sorted = pane.db.and_then(|i| pane.sort.of(i));
     header_cells.extend(shown.iter().map(|&(c, w)| {
-        let name = columns.get(c).map_or("", String::as_str);
+        let mut name = columns.get(c).cloned().unwrap_or_default();
+        if let Some(s) = sorted.filter(|s| s.column == c) {
+            name = format!("{name} {}", sort::arrow(s.direction));
+        }
+        let name = name.as_str();
         let style = if c == pane.col {
             theme.header().patch(theme.current_cell())
         } else {
