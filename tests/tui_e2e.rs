@@ -138,13 +138,22 @@ fn inspector_end_to_end_in_tmux() {
     tmux.keys(&["BTab"]);
     tmux.wait_for("▶ [2] Records");
 
-    // Fuzzy search with a counter (compact matches only: 10, not the 181 scattered ones); Enter keeps
-    // the filter, Enter again opens the record.
+    // A find (substring by default) counts its hits and jumps among all rows; Ctrl-R switches to fuzzy
+    // (compact matches only: 10, not the 181 scattered ones).
     tmux.keys(&["/", "abs"]);
     tmux.wait_for("/abs");
+    tmux.wait_for("6/687");
+    tmux.keys(&["C-r", "C-r"]);
+    tmux.wait_for("fuzzy");
     tmux.wait_for("10/687");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("[Row 1/10, Col 1/3]");
+    tmux.wait_for("/687, Col");
+    // A filter keeps only the hits (the mode stays fuzzy); Enter keeps it, Enter again opens the record.
+    tmux.escape();
+    tmux.keys(&["&", "abs"]);
+    tmux.wait_for("&abs█  10/687  fuzzy");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("[Row 1/10, Col");
     tmux.keys(&["Enter"]);
     let detail = tmux.wait_for("backstore get adjectives");
     assert!(detail.contains("definition"), "{detail}");
@@ -175,7 +184,7 @@ fn inspector_end_to_end_in_tmux() {
             .any(|l| l.contains("│warm ") && (l.contains(" ms") || l.contains(" µs")))
     });
     // The search survived the reloads.
-    assert!(tmux.screen().contains("/abs"));
+    assert!(tmux.screen().contains("&abs"));
 
     // Quit; the terminal is restored and the shell answers.
     tmux.keys(&["q"]);

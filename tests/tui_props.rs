@@ -91,6 +91,8 @@ fn every_action() -> impl Strategy<Value = Step> {
         A::Right,
         A::Enter,
         A::StartInput,
+        A::StartFilter,
+        A::CycleMode,
         A::Backspace,
         A::ClearInput,
         A::AcceptInput,
@@ -197,6 +199,8 @@ fn covered(action: &Action) -> bool {
         | Action::Click { .. }
         | Action::Scroll { .. }
         | Action::StartInput
+        | Action::StartFilter
+        | Action::CycleMode
         | Action::Input(_)
         | Action::Backspace
         | Action::ClearInput

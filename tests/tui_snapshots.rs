@@ -742,3 +742,35 @@ fn sorted_by_a_column_shows_it_in_the_header() {
         assert_eq!(app.records.cursor.pos, 3);
     }
 }
+
+#[test]
+fn find_scrolls_the_match_into_view_and_filter_keeps_only_hits() {
+    for size in [(80, 24), (120, 40)] {
+        let mut app = long_text_app(size);
+        app.update(Action::StartInput);
+        type_text(&mut app, "amber");
+        settle(&mut app);
+        app.update(Action::AcceptInput);
+        let terminal = draw(&app);
+        let shown = terminal.backend().to_string();
+        // The find jumped to the second row and shows its match, though it is past the column's width.
+        assert!(shown.contains("[Row 2/8"), "{shown}");
+        let (x, y) = find(terminal.backend().buffer(), "amber").expect("the match is in view");
+        let buffer = terminal.backend().buffer();
+        assert_ne!(
+            buffer[(x, y)].style(),
+            buffer[(x - 2, y)].style(),
+            "and highlighted"
+        );
+        insta::assert_snapshot!(format!("find_{}x{}", size.0, size.1), shown);
+        app.update(Action::ClearFilter);
+        app.update(Action::StartFilter);
+        type_text(&mut app, "grain.{2}[ptr]");
+        app.update(Action::CycleMode);
+        settle(&mut app);
+        let shown = screen(&app);
+        assert!(shown.contains("regex"), "{shown}");
+        assert!(shown.contains("[Row 1/3"), "teal, plum, rust:\n{shown}");
+        insta::assert_snapshot!(format!("filter_regex_{}x{}", size.0, size.1), shown);
+    }
+}

@@ -140,7 +140,7 @@ fn search_narrows_keeps_and_clears() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = loaded_app(&manager(dir.path()));
     app.update(Action::Focus(Pane::Records));
-    app.update(Action::StartInput);
+    app.update(Action::StartFilter);
     app.update(Action::Input('a'));
     let first = match app.take_effects().pop() {
         Some(Effect::Search(job)) => job,
@@ -203,7 +203,7 @@ fn a_rebuild_keeps_cursor_and_filter() {
     let mut app = loaded_app(&manager);
     app.update(Action::Down);
     app.update(Action::Focus(Pane::Records));
-    app.update(Action::StartInput);
+    app.update(Action::StartFilter);
     for c in "an".chars() {
         app.update(Action::Input(c));
     }
@@ -541,4 +541,64 @@ fn sort_jump_and_copy_a_cell() {
     let (_, value) = app.records.focused_cell(&catalog).unwrap();
     assert_eq!(copied, value);
     assert!(copied.is_some_and(|v| !v.is_empty()));
+}
+
+#[test]
+fn find_jumps_between_hits_and_filter_keeps_only_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    app.update(Action::Down); // animals
+    app.update(Action::Focus(Pane::Records));
+    let catalog = app.catalog.clone().unwrap();
+    let all = app.records.len(&catalog);
+    press(&mut app, KeyCode::Char('/'));
+    for c in "Eagle".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    settle(&mut app);
+    press(&mut app, KeyCode::Enter);
+    // A find marks hits among every row and jumps to the first.
+    assert_eq!(app.records.len(&catalog), all, "a find does not filter");
+    let rows = app.records.hit_rows.clone();
+    assert!(rows.len() >= 2, "{rows:?}");
+    assert_eq!(app.records.cursor.pos, rows[0]);
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.records.cursor.pos, rows[1]);
+    press(&mut app, KeyCode::Char('N'));
+    press(&mut app, KeyCode::Char('N'));
+    assert_eq!(app.records.cursor.pos, *rows.last().unwrap(), "N wraps");
+    let key = |app: &App| {
+        let row = app.records.current(&catalog).unwrap();
+        catalog.databases()[row.db]
+            .record(row.record)
+            .unwrap()
+            .key()
+            .to_string()
+    };
+    assert!(key(&app).contains("Eagle"), "{}", key(&app));
+    // Substring is smart case: "eagle" finds as many, "EAGLE" none.
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('&'));
+    for c in "eagle".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    settle(&mut app);
+    let filtered = app.records.len(&catalog);
+    assert!(filtered >= rows.len() && filtered < all, "{filtered}");
+    // Ctrl-R: regex, then fuzzy.
+    let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
+    app.update(keys::action_for(&app, ctrl_r).unwrap());
+    assert_eq!(app.records.mode, backstore::search::Mode::Regex);
+    press(&mut app, KeyCode::Char('('));
+    settle(&mut app);
+    assert!(app.records.error.is_some(), "an unfinished regex says why");
+    press(&mut app, KeyCode::Backspace);
+    for c in "$|^Bald".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    settle(&mut app);
+    assert!(app.records.error.is_none());
+    assert!(app.records.len(&catalog) > 0);
+    app.update(keys::action_for(&app, ctrl_r).unwrap());
+    assert_eq!(app.records.mode, backstore::search::Mode::Fuzzy);
 }

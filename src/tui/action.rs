@@ -64,8 +64,12 @@ pub enum Action {
     /// The mouse wheel turned over a cell.
     Scroll { x: u16, y: u16, down: bool },
 
-    /// Start typing a filter or search in the focused pane.
+    /// Start typing a filter (Databases) or a find (Records) in the focused pane.
     StartInput,
+    /// Start typing a search that shows only the matching rows.
+    StartFilter,
+    /// Switch the search mode: substring, regex, fuzzy.
+    CycleMode,
     /// A character typed into the filter or search.
     Input(char),
     /// Delete the character before the text cursor.

@@ -136,7 +136,8 @@ pub static BINDINGS: &[Binding] = &[
     bind(C::Databases, &[code(K::Enter)], "Enter", "browse its records", Action::Enter, true),
     bind(C::Databases, &[code(K::Esc)], "Esc", "clear the filter", Action::ClearFilter, false),
     bind(C::Records, &[code(K::Enter)], "Enter", "open the record", Action::Enter, true),
-    bind(C::Records, &[key('/')], "/", "fuzzy search", Action::StartInput, true),
+    bind(C::Records, &[key('/')], "/", "find", Action::StartInput, true),
+    bind(C::Records, &[key('&')], "&", "filter rows", Action::StartFilter, true),
     bind(C::Records, &[key('n')], "n", "next hit", Action::NextHit, true),
     bind(C::Records, &[key('N')], "N", "previous hit", Action::PrevHit, false),
     bind(C::Records, &[key('s')], "s", "search this database / all", Action::ToggleScope, false),
@@ -165,6 +166,7 @@ pub static BINDINGS: &[Binding] = &[
     bind(C::Input, &[code(K::Backspace)], "Bksp", "delete a character", Action::Backspace, false),
     bind(C::Input, &[ctrl('u')], "Ctrl-U", "empty the text", Action::ClearInput, false),
     bind(C::Input, &[ctrl('t'), code(K::Tab)], "Tab", "this database / all", Action::ToggleScope, true),
+    bind(C::Input, &[ctrl('r')], "Ctrl-R", "substring / regex / fuzzy", Action::CycleMode, true),
     bind(C::Input, &[code(K::Down), ctrl('n')], "↓", "next result", Action::Down, false),
     bind(C::Input, &[code(K::Up), ctrl('p')], "↑", "previous result", Action::Up, false),
     bind(C::Detail, &[key('j'), code(K::Down)], "j/↓", "scroll down", Action::Down, false),
@@ -251,7 +253,7 @@ pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
     contexts
         .iter()
         .flat_map(|c| BINDINGS.iter().filter(move |b| b.context == *c && b.hint))
-        .filter(|b| scoped || !matches!(b.action, Action::ToggleScope))
+        .filter(|b| scoped || !matches!(b.action, Action::ToggleScope | Action::CycleMode))
         .map(|b| (b.label, b.help))
         .collect()
 }

@@ -67,6 +67,18 @@ impl App {
             Action::Click { x, y } => self.click(x, y),
             Action::Scroll { x, y, down } => self.wheel(x, y, down),
             Action::StartInput => self.start_input(),
+            Action::StartFilter => {
+                if self.focus == Pane::Records && self.catalog.is_some() {
+                    self.records
+                        .start_search(super::state::records::Intent::Filter);
+                }
+            }
+            Action::CycleMode => {
+                if self.focus == Pane::Records {
+                    self.records.cycle_mode();
+                    self.search(false);
+                }
+            }
             Action::Input(c) => self.edit(|text| text.push(c)),
             Action::Backspace => self.edit(|text| {
                 text.pop();
@@ -359,7 +371,9 @@ impl App {
     fn start_input(&mut self) {
         match self.focus {
             Pane::Databases => self.databases.editing = true,
-            Pane::Records if self.catalog.is_some() => self.records.editing = true,
+            Pane::Records if self.catalog.is_some() => self
+                .records
+                .start_search(super::state::records::Intent::Find),
             _ => {}
         }
     }

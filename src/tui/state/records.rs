@@ -30,6 +30,25 @@ impl SearchScope {
     }
 }
 
+/// What a search does with its hits: marks them among all rows (`/`, with n/N to jump) or shows only
+/// them (`&`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Intent {
+    #[default]
+    Find,
+    Filter,
+}
+
+impl Intent {
+    /// The prompt's first character.
+    pub fn sigil(self) -> &'static str {
+        match self {
+            Intent::Find => "/",
+            Intent::Filter => "&",
+        }
+    }
+}
+
 /// A finished search whose hits are shown.
 pub struct Applied {
     pub text: String,
@@ -114,6 +133,12 @@ pub struct RecordsPane {
     pub editing: bool,
     pub scope: SearchScope,
     pub applied: Option<Applied>,
+    /// Substring (the default), regex or fuzzy; switched inside the prompt.
+    pub mode: Mode,
+    pub intent: Intent,
+    /// For a find: the rows holding hits, in row order, and the row the find started from.
+    pub hit_rows: Vec<usize>,
+    pub origin: usize,
     pub pending: Option<Pending>,
     /// Why the typed text cannot be searched (an unknown column), shown on the search line.
     pub error: Option<String>,
@@ -161,7 +186,7 @@ impl RecordsPane {
     /// Puts the cursor back on the record it showed before the rows moved.
     fn keep_on(&mut self, catalog: &Catalog, was: Option<RowRef>) {
         let Some(was) = was else { return };
-        let pos = match &self.applied {
+        let pos = match self.shown_hits() {
             Some(a) => a
                 .hits
                 .iter()
@@ -173,8 +198,30 @@ impl RecordsPane {
         }
     }
 
+    /// A find's hits as rows of the database view, in row order (the view may be sorted).
+    fn find_rows(&mut self) {
+        self.hit_rows.clear();
+        let Some(a) = self
+            .applied
+            .as_ref()
+            .filter(|a| a.scope == SearchScope::Database)
+        else {
+            return;
+        };
+        let Some(db) = a.db else { return };
+        let mut rows: Vec<usize> = a
+            .hits
+            .iter()
+            .map(|h| self.sort.row_of(db, h.record))
+            .collect();
+        rows.sort_unstable();
+        rows.dedup();
+        self.hit_rows = rows;
+    }
+
     /// Hits of a search in the sorted database follow the sort, ties in rank order.
     fn reorder_hits(&mut self) {
+        self.find_rows();
         let Some(a) = &mut self.applied else { return };
         let Some(sort) = a.db.and_then(|db| self.sort.of(db)) else {
             return;
@@ -189,9 +236,17 @@ impl RecordsPane {
         self.set_row(catalog, n.saturating_sub(1));
     }
 
-    /// Whether the rows are search hits rather than the whole database.
+    /// Whether the rows are search hits rather than the whole database: a filter, or any search across
+    /// all databases.
     pub fn filtered(&self) -> bool {
-        self.applied.is_some()
+        self.shown_hits().is_some()
+    }
+
+    /// The search whose hits are the rows, if they are.
+    fn shown_hits(&self) -> Option<&Applied> {
+        self.applied
+            .as_ref()
+            .filter(|a| a.scope == SearchScope::All || self.intent == Intent::Filter)
     }
 
     /// Whether the shown hits come from several databases.
@@ -202,7 +257,7 @@ impl RecordsPane {
     }
 
     pub fn len(&self, catalog: &Catalog) -> usize {
-        match &self.applied {
+        match self.shown_hits() {
             Some(a) => a.hits.len(),
             None => self.database(catalog).map_or(0, Database::len),
         }
@@ -213,7 +268,7 @@ impl RecordsPane {
     }
 
     pub fn row(&self, i: usize) -> Option<RowRef> {
-        match &self.applied {
+        match self.shown_hits() {
             Some(a) => a.hits.get(i).map(|h| RowRef {
                 db: h.database,
                 record: h.record,
@@ -243,18 +298,75 @@ impl RecordsPane {
         self.cursor.set(pos, len, self.height);
     }
 
-    /// Moves to the next (or previous) hit, wrapping around as `n`/`N` do in less and vim.
+    /// Moves to the next (or previous) hit, wrapping around as `n`/`N` do in less and vim: the next row
+    /// of a filter, the next row holding a hit of a find.
     pub fn next_hit(&mut self, catalog: &Catalog, forward: bool) {
         let len = self.len(catalog);
         if len == 0 {
             return;
         }
-        let pos = if forward {
-            (self.cursor.pos + 1) % len
+        let pos = if self.filtered() {
+            if forward {
+                (self.cursor.pos + 1) % len
+            } else {
+                (self.cursor.pos + len - 1) % len
+            }
         } else {
-            (self.cursor.pos + len - 1) % len
+            let at = self.cursor.pos;
+            let found = if forward {
+                self.hit_rows
+                    .iter()
+                    .find(|r| **r > at)
+                    .or(self.hit_rows.first())
+            } else {
+                self.hit_rows
+                    .iter()
+                    .rev()
+                    .find(|r| **r < at)
+                    .or(self.hit_rows.last())
+            };
+            match found {
+                Some(r) => *r,
+                None => return,
+            }
         };
         self.cursor.set(pos, len, self.height);
+        self.focus_hit(catalog);
+    }
+
+    /// Puts the column cursor on the field that matched in the current row, so its match shows.
+    fn focus_hit(&mut self, catalog: &Catalog) {
+        if self.across() {
+            return;
+        }
+        let Some(row) = self.current(catalog) else {
+            return;
+        };
+        let hit = row.hit.or_else(|| {
+            self.applied
+                .as_ref()?
+                .hits
+                .iter()
+                .find(|h| h.database == row.db && h.record == row.record)
+                .copied()
+        });
+        if let Some(hit) = hit.filter(|h| h.field < self.count) {
+            self.col = hit.field;
+        }
+    }
+
+    /// Starts typing a search that finds (`/`) or filters (`&`).
+    pub fn start_search(&mut self, intent: Intent) {
+        self.editing = true;
+        self.intent = intent;
+        self.origin = self.cursor.pos;
+    }
+
+    /// The next mode: substring, regex, fuzzy, then substring again.
+    pub fn cycle_mode(&mut self) {
+        let i = Mode::ALL.iter().position(|m| *m == self.mode).unwrap_or(0);
+        self.mode = Mode::ALL[(i + 1) % Mode::ALL.len()];
+        self.applied = None;
     }
 
     /// Moves the column cursor; the next layout scrolls so it stays visible next to the frozen key column.
@@ -471,8 +583,7 @@ impl RecordsPane {
             return None;
         }
         let scope = self.scope_for(self.scope)?;
-        // The inspector keeps fuzzy search, its behaviour before search modes existed.
-        let query = Query::new(&self.input, Mode::Fuzzy)
+        let query = Query::new(&self.input, self.mode)
             .and_then(|q| search::check(catalog, &q, scope).map(|()| q));
         let query = match query {
             Ok(query) => Arc::new(query),
@@ -534,13 +645,25 @@ impl RecordsPane {
         self.reorder_hits();
         if p.keep_cursor {
             self.cursor.follow(self.len(catalog), self.height);
-        } else {
+        } else if self.filtered() {
             self.cursor = Cursor::default();
+        } else {
+            // A find jumps to the first hit from where it started, as vim's incremental search does.
+            let origin = self.origin;
+            let first = self
+                .hit_rows
+                .iter()
+                .find(|r| **r >= origin)
+                .or(self.hit_rows.first());
+            let pos = first.copied().unwrap_or(origin);
+            self.set_row(catalog, pos);
+            self.focus_hit(catalog);
         }
     }
 
     /// Drops the search: typed text, pending job and applied hits.
     pub fn clear_search(&mut self, catalog: &Catalog) {
+        self.hit_rows.clear();
         if let Some(p) = self.pending.take() {
             p.cancel.store(true, Ordering::Relaxed);
         }

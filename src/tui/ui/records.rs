@@ -105,7 +105,7 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
 
 fn empty_message(app: &App, catalog: &Catalog, db: Option<&Database>) -> String {
     let pane = &app.records;
-    if let Some(a) = &pane.applied {
+    if let Some(a) = pane.applied.as_ref().filter(|_| pane.filtered()) {
         return format!("no matches for {:?} in {}", a.text, a.scope.label());
     }
     if pane.searching() {
@@ -141,7 +141,7 @@ fn search_bar(app: &App, catalog: &Catalog, theme: &Theme) -> Line<'static> {
         ]);
     }
     let mut spans = vec![
-        Span::styled("/", theme.label()),
+        Span::styled(pane.intent.sigil(), theme.label()),
         Span::raw(pane.input.clone()),
     ];
     if pane.editing {
@@ -163,6 +163,10 @@ fn search_bar(app: &App, catalog: &Catalog, theme: &Theme) -> Line<'static> {
         (None, None) => String::new(),
     };
     spans.push(Span::styled(format!("  {counter}"), theme.label()));
+    spans.push(Span::styled(
+        format!("  {}", pane.mode.name()),
+        theme.title(true),
+    ));
     if let Some(error) = &pane.error {
         spans.push(Span::styled(format!("  {error}"), theme.warning()));
     }
@@ -191,7 +195,7 @@ fn cell(value: Option<&str>, width: usize, query: Option<&Query>, theme: &Theme)
         Some(v) => match query {
             Some(q) => {
                 let positions = q.positions(v);
-                Cell::from(text::highlight(
+                Cell::from(text::highlight_in_view(
                     v,
                     &positions,
                     width,
@@ -375,8 +379,9 @@ fn across_table(
         let room = match_w.saturating_sub(text::width(&prefix));
         let mut matched = vec![Span::styled(prefix, theme.dim())];
         let positions = query.map(|q| q.positions(value)).unwrap_or_default();
-        matched
-            .extend(text::highlight(value, &positions, room, Style::new(), theme.matched()).spans);
+        matched.extend(
+            text::highlight_in_view(value, &positions, room, Style::new(), theme.matched()).spans,
+        );
         let current = i == pane.cursor.pos;
         let mut cells = vec![
             Cell::from(text::fit(db.name(), name_w)),
