@@ -46,6 +46,8 @@ fn messy_catalog() -> Arc<Catalog> {
         ("empty.csv", b"version,key\n"),
         ("wide.csv", wide.as_bytes()),
         ("broken.csv", b"version,key,v\nv0.1.0,bad,\xff\n"),
+        ("notes.txt", b"not a database"),
+        ("deep/er/x.csv", b"version,key\n"),
     ]);
     Arc::new(catalog::build(&bytes, &Limits::default()).unwrap().0)
 }

@@ -774,3 +774,71 @@ fn find_scrolls_the_match_into_view_and_filter_keeps_only_hits() {
         insta::assert_snapshot!(format!("filter_regex_{}x{}", size.0, size.1), shown);
     }
 }
+
+/// An archive with entries that are not databases, and one version on every database.
+fn skipped_app(size: (u16, u16)) -> App {
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut add = |name: &str, bytes: &[u8]| {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, name, bytes).unwrap();
+    };
+    add(
+        "databases/camera_viewpoints_and_angles.csv",
+        b"version,key,v\nv0.3.0,a,1\nv0.3.0,b,2\n",
+    );
+    add(
+        "databases/colours.csv",
+        b"version,key,hex\nv0.3.0,red,#f00\n",
+    );
+    add("databases/README.txt", b"not a database");
+    add("databases/.hidden.csv", b"version,key\n");
+    add("databases/deep/nested/x.csv", b"version,key\n");
+    let mut link = tar::Header::new_ustar();
+    link.set_entry_type(tar::EntryType::Symlink);
+    link.set_size(0);
+    link.set_cksum();
+    tar.append_link(&mut link, "databases/passwd.csv", "/etc/passwd")
+        .unwrap();
+    let raw = tar.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &raw).unwrap();
+    let catalog = catalog_of(&gz.finish().unwrap());
+    app_with(catalog, CacheState::Fresh, size)
+}
+
+#[test]
+fn skipped_entries_are_listed_with_their_reasons() {
+    for size in [(80, 24), (120, 40)] {
+        let mut app = skipped_app(size);
+        let shown = screen(&app);
+        assert!(
+            shown.contains("all v0.3.0"),
+            "a uniform version is said once:\n{shown}"
+        );
+        let header = shown.lines().nth(1).unwrap_or_default();
+        assert!(!header.contains("version"), "and has no column:\n{shown}");
+        assert!(
+            shown.contains("camera_viewpoints_and_angles"),
+            "names have the room:\n{shown}"
+        );
+        assert!(
+            shown.contains("README.txt") && shown.contains("SKIP"),
+            "{shown}"
+        );
+        insta::assert_snapshot!(format!("skipped_{}x{}", size.0, size.1), shown);
+        // Selected, a skipped entry says why, here and in Records.
+        for _ in 0..2 {
+            app.update(Action::Down);
+        }
+        let shown = screen(&app);
+        assert!(shown.contains("skipped:"), "{shown}");
+        assert!(
+            shown.contains("nothing to show: the archive entry"),
+            "{shown}"
+        );
+        insta::assert_snapshot!(format!("skipped_selected_{}x{}", size.0, size.1), shown);
+    }
+}

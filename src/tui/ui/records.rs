@@ -113,6 +113,14 @@ fn empty_message(app: &App, catalog: &Catalog, db: Option<&Database>) -> String 
     }
     match (db, app.databases.selected()) {
         (Some(db), _) => format!("{}: no records (only a header)", db.name()),
+        (None, Some(Entry::Skipped(i))) => match catalog.skipped().get(i) {
+            Some(skipped) => format!(
+                "nothing to show: the archive entry {} was not read as a database: {}",
+                skipped.path,
+                skipped.reason.describe()
+            ),
+            None => "nothing to show".into(),
+        },
         (None, Some(Entry::Failed(f))) => match catalog.failed().get(f) {
             Some(failed) => format!(
                 "nothing to show: {} could not be loaded: {}",
