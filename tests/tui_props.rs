@@ -54,6 +54,7 @@ fn messy_catalog() -> Arc<Catalog> {
 
 struct Data {
     catalogs: Vec<Arc<Catalog>>,
+    diff: backstore::catalog::diff::CatalogDiff,
     report: LoadReport,
     status: CacheStatus,
 }
@@ -66,8 +67,10 @@ fn data() -> Data {
         limits: Default::default(),
     });
     let loaded = manager.load_or_build().unwrap();
+    let messy = messy_catalog();
     Data {
-        catalogs: vec![loaded.catalog, messy_catalog()],
+        diff: backstore::catalog::diff::diff(&loaded.catalog, &messy),
+        catalogs: vec![loaded.catalog, messy],
         report: loaded.report,
         status: manager.status().unwrap(),
     }
@@ -112,6 +115,8 @@ fn every_action() -> impl Strategy<Value = Step> {
         A::Verify,
         A::DeleteOther,
         A::RefreshStatus,
+        A::Reload,
+        A::ShowDiff,
         A::Cold,
         A::Warm,
         A::Invalidate,
@@ -137,7 +142,7 @@ fn every_action() -> impl Strategy<Value = Step> {
         1 => Just(Step::Tick),
         2 => Just(Step::RunSearches),
         1 => (0usize..2, 0usize..3).prop_map(|(c, k)| Step::Load(c, k)),
-        1 => (0usize..6).prop_map(Step::Result),
+        1 => (0usize..8).prop_map(Step::Result),
     ]
 }
 
@@ -173,6 +178,8 @@ fn result(which: usize, data: &Data) -> Action {
             result: Ok(Series::default()),
             cancelled: true,
         },
+        5 => Action::Diffed(Ok(Box::new(data.diff.clone()))),
+        6 => Action::Diffed(Err("no cache file to compare".into())),
         _ => Action::Invalidated(Err("permission denied".into())),
     }
 }
@@ -223,6 +230,9 @@ fn covered(action: &Action) -> bool {
         | Action::Verify
         | Action::DeleteOther
         | Action::RefreshStatus
+        | Action::Reload
+        | Action::ShowDiff
+        | Action::Diffed(_)
         | Action::Cold
         | Action::Warm
         | Action::Invalidate
@@ -274,7 +284,12 @@ fn play(steps: &[Step], size: (u16, u16), data: &Data) {
                 None
             }
             Step::Load(c, k) => Some(Action::Loaded {
-                kind: [LoadKind::Startup, LoadKind::Cold, LoadKind::Warm][*k],
+                kind: [
+                    LoadKind::Startup,
+                    LoadKind::Cold,
+                    LoadKind::Warm,
+                    LoadKind::Reload,
+                ][*k],
                 result: Ok(Loaded {
                     catalog: data.catalogs[*c].clone(),
                     report: data.report.clone(),
@@ -293,7 +308,7 @@ fn play(steps: &[Step], size: (u16, u16), data: &Data) {
             match effect {
                 Effect::Search(job) => searches.push(job),
                 Effect::Sort(job) => sorts.push(job),
-                Effect::Job(_) | Effect::Copy(_) => {}
+                Effect::Job(_) | Effect::Copy(_) | Effect::Diff => {}
             }
         }
         app.quit = false;

@@ -171,7 +171,7 @@ fn settle(app: &mut App) {
                         app.update(Action::Sorted { id: job.id, result });
                     }
                 }
-                Effect::Job(_) | Effect::Copy(_) => {}
+                Effect::Job(_) | Effect::Copy(_) | Effect::Diff => {}
             }
         }
     }
@@ -840,5 +840,42 @@ fn skipped_entries_are_listed_with_their_reasons() {
             "{shown}"
         );
         insta::assert_snapshot!(format!("skipped_selected_{}x{}", size.0, size.1), shown);
+    }
+}
+
+#[test]
+fn stale_shows_what_changed_and_what_to_do() {
+    let before = catalog_of(&fixture_archive());
+    let places = "version,key,country\nv0.2.0,paris,France\nv0.2.0,oslo,Norge\nv0.2.0,rome,Italy\n";
+    let after = catalog_of(&tar_gz(&[
+        ("places.csv", places.as_bytes()),
+        ("wide.csv", b"version,key,alpha\nv0.1.0,row00,a\n"),
+    ]));
+    let diff = backstore::catalog::diff::diff(&before, &after);
+    let stale = CacheState::Stale {
+        changed: vec![Change {
+            database: "places".into(),
+            change: ChangeKind::Modified,
+        }],
+    };
+    for size in [(80, 24), (120, 40)] {
+        let mut app = app_with(before.clone(), stale.clone(), size);
+        app.update(Action::Focus(Pane::Cache));
+        assert!(
+            matches!(app.take_effects().as_slice(), [Effect::Diff]),
+            "a stale status asks for the diff"
+        );
+        app.update(Action::Diffed(Ok(Box::new(diff.clone()))));
+        let shown = screen(&app);
+        assert!(shown.contains("r reloads"), "{shown}");
+        insta::assert_snapshot!(format!("stale_diff_{}x{}", size.0, size.1), shown);
+        app.update(Action::ShowDiff);
+        let shown = screen(&app);
+        assert!(shown.contains(r#"country: "Norway" → "Norge""#), "{shown}");
+        assert!(
+            shown.contains("+ rome") && shown.contains("- lima"),
+            "{shown}"
+        );
+        insta::assert_snapshot!(format!("diff_overlay_{}x{}", size.0, size.1), shown);
     }
 }

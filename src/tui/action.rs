@@ -16,6 +16,8 @@ pub enum LoadKind {
     Startup,
     /// A forced rebuild from the archive.
     Cold,
+    /// `load_or_build` again, asked for by the user (after the archive changed): not timed.
+    Reload,
     /// A load from the cache file only.
     Warm,
 }
@@ -109,6 +111,10 @@ pub enum Action {
     DeleteOther,
     /// Read the cache status now instead of at the next poll.
     RefreshStatus,
+    /// Load the archive again (`load_or_build`: rebuilds a stale cache); retries a failed load.
+    Reload,
+    /// Show every change between the cached data and the archive.
+    ShowDiff,
 
     /// Rebuild from the archive and time it.
     Cold,
@@ -146,6 +152,8 @@ pub enum Action {
         id: u64,
         result: Result<Vec<usize>, String>,
     },
+    /// The record diff between the cache file and the archive, or why it could not be made.
+    Diffed(Result<Box<crate::catalog::diff::CatalogDiff>, String>),
     /// Verify finished: `Ok(None)` when cache and archive agree, `Ok(Some(difference))` otherwise.
     Verified(Result<Option<String>, String>),
     /// One run of a series finished.

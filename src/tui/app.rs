@@ -58,6 +58,10 @@ pub enum Overlay {
     Help {
         scroll: u16,
     },
+    /// Every change between the cached data and the archive.
+    Diff {
+        scroll: u16,
+    },
     /// The current record, transposed.
     Detail {
         scroll: u16,
@@ -82,6 +86,8 @@ pub enum Effect {
     Job(Job),
     Search(SearchJob),
     Sort(SortJob),
+    /// Compare the cache file with the archive, record by record.
+    Diff,
     /// Put this text on the clipboard (OSC 52).
     Copy(String),
 }

@@ -19,6 +19,7 @@ pub enum Context {
     /// Typing a filter or search.
     Input,
     Detail,
+    Diff,
     Help,
     Confirm,
 }
@@ -34,12 +35,13 @@ impl Context {
             Context::Timing => "[4] Timing",
             Context::Input => "While typing a filter or search",
             Context::Detail => "Record detail",
+            Context::Diff => "What changed (stale cache)",
             Context::Help => "This help",
             Context::Confirm => "Questions",
         }
     }
 
-    pub const ALL: [Context; 10] = [
+    pub const ALL: [Context; 11] = [
         Context::Global,
         Context::Panes,
         Context::Databases,
@@ -48,6 +50,7 @@ impl Context {
         Context::Timing,
         Context::Input,
         Context::Detail,
+        Context::Diff,
         Context::Help,
         Context::Confirm,
     ];
@@ -152,7 +155,10 @@ pub static BINDINGS: &[Binding] = &[
     bind(C::Records, &[key(':')], ":N", "go to row N (or NG)", Action::StartJump, false),
     bind(C::Cache, &[key('v')], "v", "verify cache against archive", Action::Verify, true),
     bind(C::Cache, &[key('d')], "d", "delete selected old cache file", Action::DeleteOther, true),
-    bind(C::Cache, &[key('r')], "r", "re-read the status; retry a failed load", Action::RefreshStatus, false),
+    bind(C::Cache, &[key('r')], "r", "reload the archive (rebuilds a stale cache); retry a failed load", Action::Reload, true),
+    bind(C::Cache, &[key('c')], "c", "rebuild the cache now", Action::Cold, false),
+    bind(C::Cache, &[key('D')], "D", "what changed (stale cache)", Action::ShowDiff, false),
+    bind(C::Cache, &[key('s')], "s", "re-read the status now", Action::RefreshStatus, false),
     bind(C::Timing, &[key('c')], "c", "cold load (rebuild)", Action::Cold, true),
     bind(C::Timing, &[key('w')], "w", "warm load (from cache)", Action::Warm, true),
     bind(C::Timing, &[key('b')], "b", "benchmark series", Action::Bench, true),
@@ -175,6 +181,11 @@ pub static BINDINGS: &[Binding] = &[
     bind(C::Detail, &[key('n')], "n", "next record", Action::NextHit, true),
     bind(C::Detail, &[key('N')], "N", "previous record", Action::PrevHit, false),
     bind(C::Detail, &[code(K::Esc), key('q'), code(K::Enter)], "Esc/q", "close", Action::Close, true),
+    bind(C::Diff, &[key('j'), code(K::Down)], "j/↓", "scroll down", Action::Down, false),
+    bind(C::Diff, &[key('k'), code(K::Up)], "k/↑", "scroll up", Action::Up, false),
+    bind(C::Diff, &[key('r')], "r", "reload the archive", Action::Reload, true),
+    bind(C::Diff, &[key('c')], "c", "rebuild the cache now", Action::Cold, true),
+    bind(C::Diff, &[code(K::Esc), key('q')], "Esc/q", "close", Action::Close, true),
     bind(C::Help, &[key('j'), code(K::Down)], "j/↓", "scroll down", Action::Down, false),
     bind(C::Help, &[key('k'), code(K::Up)], "k/↑", "scroll up", Action::Up, false),
     bind(C::Help, &[code(K::Esc), key('q'), key('?')], "Esc/q", "close", Action::Close, true),
@@ -189,6 +200,7 @@ impl App {
             Overlay::Confirm(_) => return vec![C::Confirm],
             Overlay::Help { .. } => return vec![C::Help],
             Overlay::Detail { .. } => return vec![C::Detail],
+            Overlay::Diff { .. } => return vec![C::Diff],
             Overlay::None => {}
         }
         if self.editing() {

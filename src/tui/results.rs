@@ -7,6 +7,7 @@ use super::state::cache::VerifyState;
 use super::state::timing::Running;
 use crate::cache::Loaded;
 use crate::timing;
+use crate::tui::text;
 
 impl App {
     pub(super) fn apply_result(&mut self, action: Action) {
@@ -18,6 +19,9 @@ impl App {
                 match result {
                     Ok(loaded) => self.loaded(kind, loaded),
                     Err(e) if kind == LoadKind::Startup => self.load_error = Some(e),
+                    Err(e) if kind == LoadKind::Reload => {
+                        self.notify(format!("reload failed: {e}"))
+                    }
                     Err(e) => {
                         self.notify(format!("load failed: {e}"));
                         self.timing.error = Some(e);
@@ -27,7 +31,9 @@ impl App {
             Action::Status(status) => {
                 // An archive that could not be read and now can (fixed on disk): load it, once per recovery.
                 let recovered = status.is_ok() && self.cache.error.is_some();
-                self.cache.set_status(status);
+                if self.cache.set_status(status) {
+                    self.push(super::app::Effect::Diff);
+                }
                 if recovered {
                     self.retry_load();
                 }
@@ -44,6 +50,17 @@ impl App {
                 if let Some(e) = &self.records.sort.error {
                     let e = e.clone();
                     self.notify(format!("sort failed: {e}"));
+                }
+            }
+            Action::Diffed(result) => {
+                // A diff for an archive that is no longer stale (reloaded meanwhile) is dropped.
+                if self.cache.stale() {
+                    self.cache.diff = match result {
+                        Ok(diff) => {
+                            super::state::cache::DiffState::Done(std::sync::Arc::new(*diff))
+                        }
+                        Err(e) => super::state::cache::DiffState::Failed(e),
+                    };
                 }
             }
             Action::Verified(result) => {
@@ -149,6 +166,14 @@ impl App {
         }
         let timed = match kind {
             LoadKind::Startup => None,
+            LoadKind::Reload => {
+                self.notify(format!(
+                    "reloaded: {} ({} records)",
+                    report.outcome.summary(),
+                    text::thousands(report.records)
+                ));
+                None
+            }
             LoadKind::Cold => Some(timing::LoadKind::Cold),
             LoadKind::Warm => Some(timing::LoadKind::Warm),
         };

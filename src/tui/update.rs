@@ -148,7 +148,21 @@ impl App {
                 self.retry_load()
             }
             Action::RefreshStatus => self.push(Effect::Job(Job::Status)),
+            Action::Reload if self.catalog.is_none() => self.retry_load(),
+            Action::Reload => {
+                self.overlay = Overlay::None;
+                self.start(Job::Load(LoadKind::Reload), Running::Reload);
+            }
+            Action::ShowDiff => match &self.cache.diff {
+                super::state::cache::DiffState::NotRun => {
+                    self.notify("nothing to compare: the cache is not stale")
+                }
+                _ => self.overlay = Overlay::Diff { scroll: 0 },
+            },
             Action::Cold => {
+                if matches!(self.overlay, Overlay::Diff { .. }) {
+                    self.overlay = Overlay::None;
+                }
                 self.start(
                     Job::Load(LoadKind::Cold),
                     Running::Load(timing::LoadKind::Cold),
@@ -206,7 +220,7 @@ impl App {
                 *scroll = (*scroll).min(super::ui::help::max_scroll(screen));
                 return;
             }
-            Overlay::Detail { scroll } => return scroll_by(scroll),
+            Overlay::Detail { scroll } | Overlay::Diff { scroll } => return scroll_by(scroll),
             Overlay::Confirm(_) => return,
             Overlay::None => {}
         }

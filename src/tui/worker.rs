@@ -64,6 +64,7 @@ fn run_job(job: Job, manager: &CacheManager, tx: &Sender<Event>) -> Action {
         Job::Load(kind) => {
             let result = match kind {
                 LoadKind::Startup => manager.load_or_build(),
+                LoadKind::Reload => reload(manager),
                 LoadKind::Cold => manager.rebuild(),
                 LoadKind::Warm => manager.warm_load(),
             };
@@ -110,6 +111,20 @@ fn run_job(job: Job, manager: &CacheManager, tx: &Sender<Event>) -> Action {
     }
 }
 
+/// The archive again: rebuilt when the cache is stale, else `load_or_build`. A stale cache is rebuilt
+/// outright because `load_or_build` in a process that already loaded the archive returned the data it
+/// had read before the archive changed, and wrote it under the old hash.
+fn reload(manager: &CacheManager) -> crate::error::Result<crate::cache::Loaded> {
+    let stale = manager
+        .status()
+        .is_ok_and(|s| matches!(s.state, crate::cache::CacheState::Stale { .. }));
+    if stale {
+        manager.rebuild()
+    } else {
+        manager.load_or_build()
+    }
+}
+
 /// Writes `backstore-bench-<timestamp>.json` in the current folder, or the data dir when that fails.
 fn export(json: &serde_json::Value, manager: &CacheManager) -> Result<PathBuf, String> {
     let stamp: String = crate::cache::report::rfc3339(SystemTime::now())
@@ -143,6 +158,26 @@ pub fn spawn_search(job: SearchJob, tx: Sender<Event>) {
         });
     if let Err(e) = spawned {
         warn!(error = %e, "could not start a search thread");
+    }
+}
+
+/// Compares the cache file with a fresh parse of the archive on its own thread, record by record: what a
+/// stale cache holds that the archive no longer does, and the other way round.
+pub fn spawn_diff(manager: Arc<CacheManager>, tx: Sender<Event>) {
+    let spawned = std::thread::Builder::new()
+        .name("diff".into())
+        .spawn(move || {
+            let result = match manager.cache_file_and_archive() {
+                Ok((_, Some(cached), fresh)) => {
+                    Ok(Box::new(crate::catalog::diff::diff(&cached, &fresh)))
+                }
+                Ok((path, None, _)) => Err(format!("{}: no cache file to compare", path.display())),
+                Err(e) => Err(e.to_string()),
+            };
+            send(&tx, Action::Diffed(result));
+        });
+    if let Err(e) = spawned {
+        warn!(error = %e, "could not start a diff thread");
     }
 }
 

@@ -25,6 +25,7 @@ pub enum Running {
     Verify,
     Invalidate,
     Remove,
+    Reload,
 }
 
 impl Running {
@@ -43,6 +44,7 @@ impl Running {
             Running::Verify => "verify: comparing cache and archive".into(),
             Running::Invalidate => "deleting the cache".into(),
             Running::Remove => "deleting a cache file".into(),
+            Running::Reload => "reloading the archive".into(),
         }
     }
 

@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod databases;
 pub mod detail;
+pub mod diff;
 pub mod help;
 pub mod layout;
 pub mod records;
@@ -56,6 +57,7 @@ impl Widget for &App {
             Overlay::None => {}
             Overlay::Help { scroll } => help::render(*scroll, area, buf, &theme),
             Overlay::Detail { scroll } => detail::render(self, *scroll, area, buf, &theme),
+            Overlay::Diff { scroll } => diff::render(self, *scroll, area, buf, &theme),
             Overlay::Confirm(question) => confirm(self, question, area, buf, &theme),
         }
         toast(self, areas.footer, buf, &theme);
