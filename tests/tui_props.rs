@@ -112,6 +112,9 @@ fn every_action() -> impl Strategy<Value = Step> {
         A::SortDescending,
         A::StartJump,
         A::CopyCell,
+        A::Frequency,
+        A::Stats,
+        A::FilterValue,
         A::Verify,
         A::DeleteOther,
         A::RefreshStatus,
@@ -226,6 +229,10 @@ fn covered(action: &Action) -> bool {
         | Action::StartJump
         | Action::Count(_)
         | Action::CopyCell
+        | Action::Frequency
+        | Action::Stats
+        | Action::FilterValue
+        | Action::InsightDone { .. }
         | Action::Sorted { .. }
         | Action::Verify
         | Action::DeleteOther
@@ -261,6 +268,7 @@ fn play(steps: &[Step], size: (u16, u16), data: &Data) {
     app.update(Action::Resize(size.0, size.1));
     let mut searches = Vec::new();
     let mut sorts = Vec::new();
+    let mut insights = Vec::new();
     let mut ticks = 0;
     for step in steps {
         let action = match step {
@@ -274,6 +282,12 @@ fn play(steps: &[Step], size: (u16, u16), data: &Data) {
                     let job: backstore::tui::state::records::SearchJob = job;
                     let hits = job.run();
                     app.update(Action::SearchDone { id: job.id, hits });
+                }
+                for job in insights.drain(..) {
+                    let job: backstore::tui::state::insight::InsightJob = job;
+                    if let Some(result) = job.run() {
+                        app.update(Action::InsightDone { id: job.id, result });
+                    }
                 }
                 for job in sorts.drain(..) {
                     let job: backstore::tui::state::sort::SortJob = job;
@@ -308,6 +322,7 @@ fn play(steps: &[Step], size: (u16, u16), data: &Data) {
             match effect {
                 Effect::Search(job) => searches.push(job),
                 Effect::Sort(job) => sorts.push(job),
+                Effect::Insight(job) => insights.push(job),
                 Effect::Job(_) | Effect::Copy(_) | Effect::Diff => {}
             }
         }

@@ -171,6 +171,11 @@ fn settle(app: &mut App) {
                         app.update(Action::Sorted { id: job.id, result });
                     }
                 }
+                Effect::Insight(job) => {
+                    if let Some(result) = job.run() {
+                        app.update(Action::InsightDone { id: job.id, result });
+                    }
+                }
                 Effect::Job(_) | Effect::Copy(_) | Effect::Diff => {}
             }
         }
@@ -877,5 +882,36 @@ fn stale_shows_what_changed_and_what_to_do() {
             "{shown}"
         );
         insta::assert_snapshot!(format!("diff_overlay_{}x{}", size.0, size.1), shown);
+    }
+}
+
+#[test]
+fn frequency_and_statistics_overlays() {
+    let scores = "version,key,score,tag\nv0.1.0,a,3,x\nv0.1.0,b,10,y\nv0.1.0,c,-2.5,x\nv0.1.0,d,,x\nv0.1.0,e,10\n";
+    for size in [(80, 24), (120, 40)] {
+        let mut app = fixture_app(size);
+        app.update(Action::Focus(Pane::Records));
+        app.update(Action::Right);
+        app.update(Action::Frequency);
+        settle(&mut app);
+        let shown = screen(&app);
+        assert!(
+            shown.contains("Felidae") && shown.contains("42.9%"),
+            "{shown}"
+        );
+        insta::assert_snapshot!(format!("frequency_{}x{}", size.0, size.1), shown);
+        app.update(Action::Close);
+        let catalog = catalog_of(&tar_gz(&[("scores.csv", scores.as_bytes())]));
+        let mut app = app_with(catalog, CacheState::Fresh, size);
+        app.update(Action::Focus(Pane::Records));
+        app.update(Action::Right);
+        app.update(Action::Stats);
+        settle(&mut app);
+        let shown = screen(&app);
+        assert!(
+            shown.contains("mean") && shown.contains("5.1250"),
+            "{shown}"
+        );
+        insta::assert_snapshot!(format!("statistics_{}x{}", size.0, size.1), shown);
     }
 }

@@ -51,6 +51,11 @@ fn settle(app: &mut App) -> Vec<Job> {
                         app.update(Action::Sorted { id: job.id, result });
                     }
                 }
+                Effect::Insight(job) => {
+                    if let Some(result) = job.run() {
+                        app.update(Action::InsightDone { id: job.id, result });
+                    }
+                }
                 Effect::Job(job) => jobs.push(job),
                 Effect::Copy(_) | Effect::Diff => {}
             }
@@ -694,4 +699,61 @@ fn screen(app: &App) -> String {
         ratatui::Terminal::new(ratatui::backend::TestBackend::new(app.size.0, app.size.1)).unwrap();
     terminal.draw(|f| f.render_widget(app, f.area())).unwrap();
     terminal.backend().to_string()
+}
+
+#[test]
+fn frequency_enter_filters_to_the_value_and_stats_describe_the_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    app.update(Action::Down); // animals: animal, family, class, habitat
+    app.update(Action::Focus(Pane::Records));
+    let catalog = app.catalog.clone().unwrap();
+    for _ in 0..2 {
+        press(&mut app, KeyCode::Char('l'));
+    }
+    press(&mut app, KeyCode::Char('F'));
+    assert_eq!(app.overlay, Overlay::Insight);
+    assert!(
+        screen(&app).contains("computing…"),
+        "shown while the worker counts"
+    );
+    settle(&mut app);
+    let shown = screen(&app);
+    assert!(shown.contains("frequency of animals.class"), "{shown}");
+    press(&mut app, KeyCode::Char('j'));
+    let (_, _, value) = app.insight.selected_value().unwrap();
+    let table = backstore::insight::frequency(
+        &catalog.databases()[1],
+        2,
+        &std::sync::atomic::AtomicBool::new(false),
+    )
+    .unwrap();
+    let count = table
+        .values
+        .iter()
+        .find(|v| v.value == value)
+        .unwrap()
+        .count;
+    press(&mut app, KeyCode::Enter);
+    settle(&mut app);
+    assert_eq!(app.overlay, Overlay::None);
+    assert!(app.records.filtered());
+    assert_eq!(
+        app.records.len(&catalog),
+        count,
+        "exactly the records with {value}"
+    );
+    for pos in 0..count {
+        let row = app.records.row(pos).unwrap();
+        let record = catalog.databases()[row.db].record(row.record).unwrap();
+        assert_eq!(record.value(2), Some(value.as_str()));
+    }
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('I'));
+    settle(&mut app);
+    let shown = screen(&app);
+    assert!(shown.contains("statistics of animals.class"), "{shown}");
+    assert!(shown.contains("distinct"), "{shown}");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.overlay, Overlay::None);
 }

@@ -104,6 +104,12 @@ pub enum Action {
     Count(char),
     /// Copy the focused cell's value to the clipboard.
     CopyCell,
+    /// The focused column's frequency table (value, count, %, bar).
+    Frequency,
+    /// The focused column's statistics.
+    Stats,
+    /// Filter the records to the value selected in the frequency table.
+    FilterValue,
 
     /// Compare the cache file with a fresh parse of the archive.
     Verify,
@@ -151,6 +157,11 @@ pub enum Action {
     Sorted {
         id: u64,
         result: Result<Vec<usize>, String>,
+    },
+    /// A frequency table or statistics finished.
+    InsightDone {
+        id: u64,
+        result: Result<super::state::insight::InsightResult, String>,
     },
     /// The record diff between the cache file and the archive, or why it could not be made.
     Diffed(Result<Box<crate::catalog::diff::CatalogDiff>, String>),

@@ -11,6 +11,7 @@ use ratatui::layout::Rect;
 use super::action::{Action, LoadKind};
 use super::state::cache::CachePane;
 use super::state::databases::DatabasesPane;
+use super::state::insight::{InsightJob, InsightPane};
 use super::state::records::{RecordsPane, SearchJob};
 use super::state::sort::SortJob;
 use super::state::timing::{Running, TimingPane};
@@ -62,6 +63,8 @@ pub enum Overlay {
     Diff {
         scroll: u16,
     },
+    /// The focused column's frequency table or statistics.
+    Insight,
     /// The current record, transposed.
     Detail {
         scroll: u16,
@@ -86,6 +89,7 @@ pub enum Effect {
     Job(Job),
     Search(SearchJob),
     Sort(SortJob),
+    Insight(InsightJob),
     /// Compare the cache file with the archive, record by record.
     Diff,
     /// Put this text on the clipboard (OSC 52).
@@ -118,6 +122,7 @@ pub struct App {
     pub records: RecordsPane,
     pub cache: CachePane,
     pub timing: TimingPane,
+    pub insight: InsightPane,
     /// The manager job running, if any.
     pub running: Option<Running>,
     series_cancel: Option<Arc<AtomicBool>>,
@@ -147,6 +152,7 @@ impl App {
             records: RecordsPane::default(),
             cache: CachePane::default(),
             timing: TimingPane::default(),
+            insight: InsightPane::default(),
             running: None,
             series_cancel: None,
             toast: None,

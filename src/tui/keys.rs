@@ -20,6 +20,7 @@ pub enum Context {
     Input,
     Detail,
     Diff,
+    Insight,
     Help,
     Confirm,
 }
@@ -36,12 +37,13 @@ impl Context {
             Context::Input => "While typing a filter or search",
             Context::Detail => "Record detail",
             Context::Diff => "What changed (stale cache)",
+            Context::Insight => "Frequency table and statistics",
             Context::Help => "This help",
             Context::Confirm => "Questions",
         }
     }
 
-    pub const ALL: [Context; 11] = [
+    pub const ALL: [Context; 12] = [
         Context::Global,
         Context::Panes,
         Context::Databases,
@@ -51,6 +53,7 @@ impl Context {
         Context::Input,
         Context::Detail,
         Context::Diff,
+        Context::Insight,
         Context::Help,
         Context::Confirm,
     ];
@@ -153,6 +156,8 @@ pub static BINDINGS: &[Binding] = &[
     bind(C::Records, &[key('[')], "[", "sort by this column ascending (again: off)", Action::SortAscending, false),
     bind(C::Records, &[key(']')], "]", "sort by this column descending (again: off)", Action::SortDescending, false),
     bind(C::Records, &[key(':')], ":N", "go to row N (or NG)", Action::StartJump, false),
+    bind(C::Records, &[key('F')], "F", "frequency table of this column", Action::Frequency, false),
+    bind(C::Records, &[key('I')], "I", "statistics of this column", Action::Stats, false),
     bind(C::Cache, &[key('v')], "v", "verify cache against archive", Action::Verify, true),
     bind(C::Cache, &[key('d')], "d", "delete selected old cache file", Action::DeleteOther, true),
     bind(C::Cache, &[key('r')], "r", "reload the archive (rebuilds a stale cache); retry a failed load", Action::Reload, true),
@@ -186,6 +191,12 @@ pub static BINDINGS: &[Binding] = &[
     bind(C::Diff, &[key('r')], "r", "reload the archive", Action::Reload, true),
     bind(C::Diff, &[key('c')], "c", "rebuild the cache now", Action::Cold, true),
     bind(C::Diff, &[code(K::Esc), key('q')], "Esc/q", "close", Action::Close, true),
+    bind(C::Insight, &[key('j'), code(K::Down)], "j/↓", "next value", Action::Down, false),
+    bind(C::Insight, &[key('k'), code(K::Up)], "k/↑", "previous value", Action::Up, false),
+    bind(C::Insight, &[code(K::PageDown), ctrl('d')], "PgDn", "page down", Action::PageDown, false),
+    bind(C::Insight, &[code(K::PageUp), ctrl('u')], "PgUp", "page up", Action::PageUp, false),
+    bind(C::Insight, &[code(K::Enter)], "Enter", "filter the records to this value", Action::FilterValue, true),
+    bind(C::Insight, &[code(K::Esc), key('q')], "Esc/q", "close", Action::Close, true),
     bind(C::Help, &[key('j'), code(K::Down)], "j/↓", "scroll down", Action::Down, false),
     bind(C::Help, &[key('k'), code(K::Up)], "k/↑", "scroll up", Action::Up, false),
     bind(C::Help, &[code(K::Esc), key('q'), key('?')], "Esc/q", "close", Action::Close, true),
@@ -201,6 +212,7 @@ impl App {
             Overlay::Help { .. } => return vec![C::Help],
             Overlay::Detail { .. } => return vec![C::Detail],
             Overlay::Diff { .. } => return vec![C::Diff],
+            Overlay::Insight => return vec![C::Insight],
             Overlay::None => {}
         }
         if self.editing() {

@@ -189,6 +189,7 @@ fn run_loop(
                 Effect::Search(job) => worker::spawn_search(job, tx.clone()),
                 Effect::Sort(job) => worker::spawn_sort(job, tx.clone()),
                 Effect::Diff => worker::spawn_diff(manager.clone(), tx.clone()),
+                Effect::Insight(job) => worker::spawn_insight(job, tx.clone()),
                 Effect::Copy(text) => {
                     let mut out = std::io::stdout();
                     if let Err(e) = clipboard::copy(&mut out, &text) {

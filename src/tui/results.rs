@@ -52,6 +52,7 @@ impl App {
                     self.notify(format!("sort failed: {e}"));
                 }
             }
+            Action::InsightDone { id, result } => self.insight.done(id, result),
             Action::Diffed(result) => {
                 // A diff for an archive that is no longer stale (reloaded meanwhile) is dropped.
                 if self.cache.stale() {

@@ -54,7 +54,12 @@ impl App {
                 }
             }
             Action::ToggleZoom => self.zoom = !self.zoom,
-            Action::Close => self.overlay = Overlay::None,
+            Action::Close => {
+                if self.overlay == Overlay::Insight {
+                    self.insight.close();
+                }
+                self.overlay = Overlay::None
+            }
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
             Action::PageUp => self.move_by(-(self.list_height(self.focus) as isize)),
@@ -134,6 +139,9 @@ impl App {
                 }
             }
             Action::CopyCell => self.copy_cell(),
+            Action::Frequency => self.insight(super::state::insight::InsightKind::Frequency),
+            Action::Stats => self.insight(super::state::insight::InsightKind::Stats),
+            Action::FilterValue => self.filter_value(),
             Action::Verify => {
                 self.cache.verify = super::state::cache::VerifyState::Running;
                 if !self.start(Job::Verify, Running::Verify) {
@@ -222,6 +230,7 @@ impl App {
             }
             Overlay::Detail { scroll } | Overlay::Diff { scroll } => return scroll_by(scroll),
             Overlay::Confirm(_) => return,
+            Overlay::Insight => return self.insight.step(delta.clamp(-1000, 1000)),
             Overlay::None => {}
         }
         let Some(catalog) = self.catalog.clone() else {
@@ -477,6 +486,47 @@ impl App {
             }
             None => {}
         }
+    }
+
+    /// Opens the focused column's frequency table or statistics, computed on a worker thread.
+    fn insight(&mut self, kind: super::state::insight::InsightKind) {
+        let Some(catalog) = self.catalog.clone() else {
+            return;
+        };
+        let Some(db) = self.records.db.filter(|_| !self.records.across()) else {
+            return self
+                .notify("column insight needs one database: press s to search this database only");
+        };
+        let job = self.insight.request(&catalog, db, self.records.col, kind);
+        self.overlay = Overlay::Insight;
+        self.push(Effect::Insight(job));
+    }
+
+    /// Filters the records to the selected value of the frequency table: an exact regex on its column.
+    fn filter_value(&mut self) {
+        let Some((db, column, value)) = self.insight.selected_value() else {
+            return;
+        };
+        let Some(catalog) = self.catalog.clone() else {
+            return;
+        };
+        let Some(name) = catalog
+            .databases()
+            .get(db)
+            .and_then(|d| d.columns().get(column))
+        else {
+            return;
+        };
+        self.insight.close();
+        self.overlay = Overlay::None;
+        let r = &mut self.records;
+        r.mode = crate::search::Mode::Regex;
+        r.scope = super::state::records::SearchScope::Database;
+        r.input = format!("{name}:(?-i)^{}$", regex::escape(&value));
+        r.intent = super::state::records::Intent::Filter;
+        r.editing = false;
+        r.applied = None;
+        self.search(false);
     }
 
     /// The focused cell's value onto the clipboard, as it is (no quoting).

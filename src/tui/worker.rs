@@ -11,6 +11,7 @@ use tracing::{debug, info, warn};
 
 use super::action::{Action, LoadKind};
 use super::app::Job;
+use super::state::insight::InsightJob;
 use super::state::records::SearchJob;
 use super::state::sort::SortJob;
 use crate::cache::CacheManager;
@@ -178,6 +179,20 @@ pub fn spawn_diff(manager: Arc<CacheManager>, tx: Sender<Event>) {
         });
     if let Err(e) = spawned {
         warn!(error = %e, "could not start a diff thread");
+    }
+}
+
+/// Computes a frequency table or statistics on its own thread; a cancelled one sends nothing.
+pub fn spawn_insight(job: InsightJob, tx: Sender<Event>) {
+    let spawned = std::thread::Builder::new()
+        .name("insight".into())
+        .spawn(move || {
+            if let Some(result) = job.run() {
+                send(&tx, Action::InsightDone { id: job.id, result });
+            }
+        });
+    if let Err(e) = spawned {
+        warn!(error = %e, "could not start an insight thread");
     }
 }
 

@@ -6,6 +6,7 @@ pub mod databases;
 pub mod detail;
 pub mod diff;
 pub mod help;
+pub mod insight;
 pub mod layout;
 pub mod records;
 pub mod theme;
@@ -58,6 +59,7 @@ impl Widget for &App {
             Overlay::Help { scroll } => help::render(*scroll, area, buf, &theme),
             Overlay::Detail { scroll } => detail::render(self, *scroll, area, buf, &theme),
             Overlay::Diff { scroll } => diff::render(self, *scroll, area, buf, &theme),
+            Overlay::Insight => insight::render(self, area, buf, &theme),
             Overlay::Confirm(question) => confirm(self, question, area, buf, &theme),
         }
         toast(self, areas.footer, buf, &theme);
