@@ -452,6 +452,31 @@ fn sample(kind: LoadKind, ms: u64) -> Sample {
 #[test]
 fn timing_series_120x40() {
     let mut app = fixture_app((120, 40));
+    series_in(&mut app);
+    let shown = screen(&app);
+    assert!(shown.contains("Time (mean ± σ)"), "{shown}");
+    assert!(shown.contains("faster than a cold one"), "{shown}");
+    assert!(shown.contains("pays back after"), "{shown}");
+    insta::assert_snapshot!(shown);
+}
+
+/// An archive on disk: warm runs in this process skip hashing it, and the headline counts the hash a
+/// fresh start pays.
+#[test]
+fn timing_series_of_an_archive_on_disk_counts_its_hash() {
+    for size in [(80, 24), (120, 40)] {
+        let mut app = fixture_app(size);
+        app.source = "/data/databases.tar.gz".into();
+        app.update(Action::ToggleZoom);
+        series_in(&mut app);
+        let shown = screen(&app);
+        assert!(shown.contains("hashing the archive"), "{shown}");
+        assert!(shown.contains("reuse this process"), "{shown}");
+        insta::assert_snapshot!(format!("timing_on_disk_{}x{}", size.0, size.1), shown);
+    }
+}
+
+fn series_in(app: &mut App) {
     app.update(Action::Focus(Pane::Timing));
     let cold = [180, 176, 185, 179, 190];
     let warm = [5, 5, 6, 5, 4];
@@ -476,10 +501,6 @@ fn timing_series_120x40() {
         result: Ok(series),
         cancelled: false,
     });
-    let shown = screen(&app);
-    assert!(shown.contains("Time (mean ± σ)"), "{shown}");
-    assert!(shown.contains("times faster than cold"), "{shown}");
-    insta::assert_snapshot!(shown);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 pub mod cache;
 pub mod columns;
 pub mod databases;
+pub mod honest;
 pub mod insight;
 pub mod records;
 pub mod sort;
