@@ -162,6 +162,21 @@ fn inspector_end_to_end_in_tmux() {
         !s.contains("backstore get adjectives")
     });
 
+    // Sort by the focused column, descending: the header says so.
+    tmux.keys(&["l", "]"]);
+    tmux.wait_for("sorted by synonym ↓");
+    // The frequency table of the column; Enter filters to the selected value.
+    tmux.keys(&["F"]);
+    tmux.wait_for("frequency of adjectives.synonym");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("&synonym:(?-i)^");
+    tmux.escape();
+    tmux.wait("the filter to go", Duration::from_secs(10), |s| {
+        !s.contains("&synonym:")
+    });
+    tmux.keys(&["&", "abs", "Enter"]);
+    tmux.wait_for("&abs  6/687  regex");
+
     // The help overlay lists keys and closes with q without quitting.
     tmux.keys(&["?"]);
     tmux.wait_for("Everywhere");
@@ -184,7 +199,7 @@ fn inspector_end_to_end_in_tmux() {
             .any(|l| l.contains("│warm ") && (l.contains(" ms") || l.contains(" µs")))
     });
     // The search survived the reloads.
-    assert!(tmux.screen().contains("&abs"));
+    tmux.wait_for("&abs");
 
     // Quit; the terminal is restored and the shell answers.
     tmux.keys(&["q"]);
@@ -258,4 +273,58 @@ fn without_a_terminal_it_says_so_and_exits_2() {
         std::fs::read_dir(data.path()).unwrap().next().is_none(),
         "nothing is written when the inspector cannot open"
     );
+}
+
+/// The archive changes on disk while the inspector runs: STALE says what changed record by record and
+/// what to do; r reloads and the records shown are the new ones.
+#[test]
+fn a_changed_archive_shows_its_diff_and_reloads() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let archive = dir.path().join("things.tar.gz");
+    let write = |rows: &str| {
+        let mut tar = tar::Builder::new(Vec::new());
+        let text = format!("version,key,colour\n{rows}");
+        let mut header = tar::Header::new_ustar();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, "databases/things.csv", text.as_bytes())
+            .unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &tar.into_inner().unwrap()).unwrap();
+        std::fs::write(&archive, gz.finish().unwrap()).unwrap();
+    };
+    write("v0.1.0,sky,blue\nv0.1.0,sun,yellow\n");
+    let bin = Path::new(env!("CARGO_BIN_EXE_backstore"));
+    let tmux = Tmux::start(120, 40);
+    tmux.wait("a shell prompt", Duration::from_secs(10), |s| {
+        !s.trim().is_empty()
+    });
+    let command = format!(
+        "{} --archive {} --data-dir {}",
+        shell_quote(bin),
+        shell_quote(&archive),
+        shell_quote(&dir.path().join("data"))
+    );
+    tmux.keys(&[&command, "Enter"]);
+    tmux.wait_for("FRESH");
+    tmux.wait_for("yellow");
+    write("v0.1.0,sky,grey\nv0.1.0,moon,white\nv0.1.0,star,silver\n");
+    // The watcher notices; the diff runs on a worker.
+    tmux.wait_for("STALE");
+    tmux.wait_for("r reloads");
+    tmux.wait_for("things +2 added · -1 removed · ~1 changed");
+    tmux.keys(&["3", "D"]);
+    tmux.wait_for(r#"colour: "blue" → "grey""#);
+    tmux.keys(&["r"]);
+    tmux.wait_for("FRESH");
+    let screen = tmux.wait_for("silver");
+    assert!(
+        !screen.contains("yellow"),
+        "the old record is gone:\n{screen}"
+    );
+    tmux.keys(&["q"]);
+    tmux.wait("the inspector to close", Duration::from_secs(10), |s| {
+        !s.contains("[4] Timing")
+    });
 }

@@ -210,22 +210,29 @@ pub fn spawn_sort(job: SortJob, tx: Sender<Event>) {
     }
 }
 
-/// Size and modification time of the files that decide the status, to notice changes cheaply.
-fn fingerprint(manager: &CacheManager) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
-    let mut stamps = manager.source_files();
+/// Size and modification time of the files that decide the status, to notice changes cheaply: the
+/// archive's files first, then the cache folder's.
+type Stamps = Vec<(PathBuf, u64, Option<SystemTime>)>;
+
+fn fingerprint(manager: &CacheManager) -> (Stamps, Stamps) {
+    let mut source = manager.source_files();
+    source.sort();
     let mut files: Vec<PathBuf> = Vec::new();
     if let Some(dir) = manager.cache_dir()
         && let Ok(entries) = std::fs::read_dir(&dir)
     {
         files.extend(entries.filter_map(|e| e.ok()).map(|e| e.path()));
     }
-    stamps.extend(files.into_iter().map(|p| {
-        let meta = std::fs::metadata(&p).ok();
-        let len = meta.as_ref().map_or(0, |m| m.len());
-        (p, len, meta.and_then(|m| m.modified().ok()))
-    }));
-    stamps.sort();
-    stamps
+    let mut cache: Stamps = files
+        .into_iter()
+        .map(|p| {
+            let meta = std::fs::metadata(&p).ok();
+            let len = meta.as_ref().map_or(0, |m| m.len());
+            (p, len, meta.and_then(|m| m.modified().ok()))
+        })
+        .collect();
+    cache.sort();
+    (source, cache)
 }
 
 /// Polls about once a second: when the cache folder or archive changed and the change was not ours, reads
@@ -252,8 +259,11 @@ pub fn spawn_watcher(
                 if now == last {
                     continue;
                 }
+                // Our jobs write cache files, never the archive: a changed archive is news even when
+                // a job of ours ran since the last look.
+                let archive_changed = now.0 != last.0;
                 last = now;
-                if ours {
+                if ours && !archive_changed {
                     continue;
                 }
                 info!("cache files changed on disk");
