@@ -757,3 +757,26 @@ fn frequency_enter_filters_to_the_value_and_stats_describe_the_column() {
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.overlay, Overlay::None);
 }
+
+/// The README's list of keys is the keymap table's own text (`BACKSTORE_UPDATE_README=1` rewrites it).
+#[test]
+fn the_readme_lists_the_keys_of_the_keymap() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = (
+        "<!-- keys: generated from src/tui/keys.rs -->\n",
+        "<!-- end of keys -->",
+    );
+    let from = readme.find(start).expect("the README has the keys markers") + start.len();
+    let to = from + readme[from..].find(end).expect("the keys block ends");
+    let want = keys::markdown();
+    if readme[from..to] != want && std::env::var_os("BACKSTORE_UPDATE_README").is_some() {
+        std::fs::write(&path, format!("{}{want}{}", &readme[..from], &readme[to..])).unwrap();
+        return;
+    }
+    assert_eq!(
+        readme[from..to],
+        want,
+        "run with BACKSTORE_UPDATE_README=1 to refresh the README"
+    );
+}

@@ -160,7 +160,7 @@ pub static BINDINGS: &[Binding] = &[
     bind(C::Records, &[key('I')], "I", "statistics of this column", Action::Stats, false),
     bind(C::Cache, &[key('v')], "v", "verify cache against archive", Action::Verify, true),
     bind(C::Cache, &[key('d')], "d", "delete selected old cache file", Action::DeleteOther, true),
-    bind(C::Cache, &[key('r')], "r", "reload the archive (rebuilds a stale cache); retry a failed load", Action::Reload, true),
+    bind(C::Cache, &[key('r')], "r", "reload the archive (rebuilds a stale cache, retries a failed load)", Action::Reload, true),
     bind(C::Cache, &[key('c')], "c", "rebuild the cache now", Action::Cold, false),
     bind(C::Cache, &[key('D')], "D", "what changed (stale cache)", Action::ShowDiff, false),
     bind(C::Cache, &[key('s')], "s", "re-read the status now", Action::RefreshStatus, false),
@@ -318,4 +318,29 @@ pub fn describe(key: &Key) -> String {
     } else {
         base
     }
+}
+
+/// Every binding as a Markdown list, by context: the README's list of keys is this text.
+pub fn markdown() -> String {
+    let mut out = String::new();
+    for (title, bindings) in help_sections() {
+        if bindings.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("- **{title}**: "));
+        let items: Vec<String> = bindings
+            .iter()
+            .map(|b| {
+                let keys: Vec<String> = b
+                    .keys
+                    .iter()
+                    .map(|k| format!("`{}`", describe(k)))
+                    .collect();
+                format!("{} {}", keys.join("/"), b.help)
+            })
+            .collect();
+        out.push_str(&items.join("; "));
+        out.push('\n');
+    }
+    out
 }

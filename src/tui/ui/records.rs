@@ -308,7 +308,8 @@ fn database_table(
         let mut cells = Vec::new();
         if gutter > 0 {
             let n = format!("{:>w$}", row.record + 1, w = gutter - 1);
-            cells.push(number(n));
+            // Dim on the selection's background would not show: the current row's number takes its style.
+            cells.push(if current { Cell::from(n) } else { number(n) });
         }
         cells.extend(shown.iter().map(|&(c, w)| {
             let mut cell = if pane.wrap {
