@@ -135,13 +135,13 @@ fn every_action() -> impl Strategy<Value = Step> {
         'a', 'e', 'o', 'z', ':', ' ', '東', '🦊', 'K', '\u{301}', '*',
     ]);
     prop_oneof![
-        8 => plain.prop_map(Step::Act),
-        4 => text.prop_map(|c| Step::Act(A::Input(c))),
-        2 => prop::sample::select(vec!['0', '1', '2', '3', '4', '7', '9']).prop_map(|c| Step::Act(A::Count(c))),
-        1 => (10u16..=250, 3u16..=80).prop_map(|(w, h)| Step::Act(A::Resize(w, h))),
-        1 => (0usize..4).prop_map(|p| Step::Act(A::Focus(Pane::ALL[p]))),
-        1 => (0u16..260, 0u16..90).prop_map(|(x, y)| Step::Act(A::Click { x, y })),
-        1 => (0u16..260, 0u16..90, any::<bool>()).prop_map(|(x, y, down)| Step::Act(A::Scroll { x, y, down })),
+        8 => plain.prop_map(|a| Step::Act(Box::new(a))),
+        4 => text.prop_map(|c| Step::Act(Box::new(A::Input(c)))),
+        2 => prop::sample::select(vec!['0', '1', '2', '3', '4', '7', '9']).prop_map(|c| Step::Act(Box::new(A::Count(c)))),
+        1 => (10u16..=250, 3u16..=80).prop_map(|(w, h)| Step::Act(Box::new(A::Resize(w, h)))),
+        1 => (0usize..4).prop_map(|p| Step::Act(Box::new(A::Focus(Pane::ALL[p])))),
+        1 => (0u16..260, 0u16..90).prop_map(|(x, y)| Step::Act(Box::new(A::Click { x, y }))),
+        1 => (0u16..260, 0u16..90, any::<bool>()).prop_map(|(x, y, down)| Step::Act(Box::new(A::Scroll { x, y, down }))),
         1 => Just(Step::Tick),
         2 => Just(Step::RunSearches),
         1 => (0usize..2, 0usize..3).prop_map(|(c, k)| Step::Load(c, k)),
@@ -151,7 +151,7 @@ fn every_action() -> impl Strategy<Value = Step> {
 
 #[derive(Debug, Clone)]
 enum Step {
-    Act(Action),
+    Act(Box<Action>),
     Tick,
     /// The worker finishes the searches asked for so far.
     RunSearches,
@@ -272,7 +272,7 @@ fn play(steps: &[Step], size: (u16, u16), data: &Data) {
     let mut ticks = 0;
     for step in steps {
         let action = match step {
-            Step::Act(action) => Some(action.clone()),
+            Step::Act(action) => Some(action.as_ref().clone()),
             Step::Tick => {
                 ticks += 1;
                 Some(Action::Tick(UNIX_EPOCH + Duration::from_secs(ticks)))

@@ -53,17 +53,14 @@ impl App {
                 }
             }
             Action::InsightDone { id, result } => self.insight.done(id, result),
-            Action::Diffed(result) => {
-                // A diff for an archive that is no longer stale (reloaded meanwhile) is dropped.
-                if self.cache.stale() {
-                    self.cache.diff = match result {
-                        Ok(diff) => {
-                            super::state::cache::DiffState::Done(std::sync::Arc::new(*diff))
-                        }
-                        Err(e) => super::state::cache::DiffState::Failed(e),
-                    };
-                }
+            // A diff for an archive that is no longer stale (reloaded meanwhile) is dropped.
+            Action::Diffed(result) if self.cache.stale() => {
+                self.cache.diff = match result {
+                    Ok(diff) => super::state::cache::DiffState::Done(std::sync::Arc::new(*diff)),
+                    Err(e) => super::state::cache::DiffState::Failed(e),
+                };
             }
+            Action::Diffed(_) => {}
             Action::Verified(result) => {
                 self.finish();
                 self.cache.verify = match result {
