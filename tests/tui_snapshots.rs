@@ -473,6 +473,13 @@ fn timing_series_of_an_archive_on_disk_counts_its_hash() {
         assert!(shown.contains("hashing the archive"), "{shown}");
         assert!(shown.contains("reuse this process"), "{shown}");
         insta::assert_snapshot!(format!("timing_on_disk_{}x{}", size.0, size.1), shown);
+        app.update(Action::Export);
+        let shown = screen(&app);
+        assert!(
+            shown.contains("write the series to: backstore-bench-"),
+            "{shown}"
+        );
+        insta::assert_snapshot!(format!("timing_export_{}x{}", size.0, size.1), shown);
     }
 }
 

@@ -780,3 +780,54 @@ fn the_readme_lists_the_keys_of_the_keymap() {
         "run with BACKSTORE_UPDATE_README=1 to refresh the README"
     );
 }
+
+#[test]
+fn export_asks_where_and_never_replaces_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    app.update(Action::Focus(Pane::Timing));
+    press(&mut app, KeyCode::Char('e'));
+    assert!(app.timing.export_to.is_none(), "no series yet");
+    app.update(Action::SeriesDone {
+        result: Ok(backstore::timing::Series {
+            cold: vec![backstore::timing::Sample {
+                total: Duration::from_millis(5),
+                phases: Default::default(),
+            }],
+            warm: Vec::new(),
+        }),
+        cancelled: false,
+    });
+    press(&mut app, KeyCode::Char('e'));
+    let offered = app.timing.export_to.clone().expect("e asks where to write");
+    assert!(offered.starts_with("backstore-bench-") && offered.ends_with(".json"));
+    assert!(screen(&app).contains("write the series to:"));
+    // Ctrl-U empties the offer; the typed path is where it goes.
+    app.update(Action::ClearInput);
+    let target = dir.path().join("series.json");
+    for c in target.display().to_string().chars() {
+        app.update(Action::Input(c));
+    }
+    press(&mut app, KeyCode::Enter);
+    let jobs = settle(&mut app);
+    let [Job::Export(json, path)] = jobs.as_slice() else {
+        panic!("{jobs:?}")
+    };
+    assert_eq!(path, &target);
+    worker::export(json, path).unwrap();
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("results")
+    );
+    let again = worker::export(json, path);
+    assert!(
+        again.is_err(),
+        "an existing file is never replaced: {again:?}"
+    );
+    // Esc cancels without writing.
+    press(&mut app, KeyCode::Char('e'));
+    press(&mut app, KeyCode::Esc);
+    assert!(app.timing.export_to.is_none());
+    assert!(settle(&mut app).is_empty());
+}

@@ -81,7 +81,8 @@ pub enum Job {
     Remove(PathBuf),
     Verify,
     Status,
-    Export(serde_json::Value),
+    /// Write the series here (never over an existing file).
+    Export(serde_json::Value, PathBuf),
 }
 
 /// What `update` asks the loop to do outside the state.
@@ -180,6 +181,7 @@ impl App {
         match self.focus {
             Pane::Databases => self.databases.editing,
             Pane::Records => self.records.editing || self.records.jump.is_some(),
+            Pane::Timing => self.timing.export_to.is_some(),
             _ => false,
         }
     }

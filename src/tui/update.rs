@@ -89,6 +89,24 @@ impl App {
                 text.pop();
             }),
             Action::ClearInput => self.edit(String::clear),
+            Action::AcceptInput
+                if self.focus == Pane::Timing && self.timing.export_to.is_some() =>
+            {
+                let path = self.timing.export_to.take().unwrap_or_default();
+                match &self.timing.series {
+                    Some(series) if !path.trim().is_empty() => self.push(Effect::Job(Job::Export(
+                        series.to_json(),
+                        std::path::PathBuf::from(path),
+                    ))),
+                    _ => self.notify("nothing written: no file name"),
+                }
+            }
+            Action::CancelInput
+                if self.focus == Pane::Timing && self.timing.export_to.is_some() =>
+            {
+                self.timing.export_to = None;
+                self.notify("export cancelled");
+            }
             Action::AcceptInput if self.focus == Pane::Records && self.records.jump.is_some() => {
                 let typed = self.records.jump.take().unwrap_or_default();
                 match (self.catalog.clone(), typed.parse::<usize>()) {
@@ -208,7 +226,12 @@ impl App {
             Action::Cancel => self.cancel_series(),
             Action::Export => match &self.timing.series {
                 Some(series) if !series.cold.is_empty() || !series.warm.is_empty() => {
-                    self.push(Effect::Job(Job::Export(series.to_json())))
+                    // Where it goes is asked, with a name in the current folder offered.
+                    let stamp: String = crate::cache::report::rfc3339(self.now)
+                        .chars()
+                        .filter(|c| c.is_ascii_alphanumeric())
+                        .collect();
+                    self.timing.export_to = Some(format!("backstore-bench-{stamp}.json"));
                 }
                 _ => self.notify("no series to export yet: press b to run one"),
             },
@@ -409,6 +432,11 @@ impl App {
                     let height = self.list_height(Pane::Databases);
                     self.databases.refresh(&catalog, height);
                     self.show_selected_database();
+                }
+            }
+            Pane::Timing => {
+                if let Some(path) = &mut self.timing.export_to {
+                    change(path);
                 }
             }
             Pane::Records => {

@@ -108,7 +108,7 @@ fn run_job(job: Job, manager: &CacheManager, tx: &Sender<Event>) -> Action {
                 .map_err(text),
         ),
         Job::Status => Action::Status(manager.status().map_err(text)),
-        Job::Export(json) => Action::Exported(export(&json, manager)),
+        Job::Export(json, path) => Action::Exported(export(&json, &path)),
     }
 }
 
@@ -126,25 +126,18 @@ fn reload(manager: &CacheManager) -> crate::error::Result<crate::cache::Loaded> 
     }
 }
 
-/// Writes `backstore-bench-<timestamp>.json` in the current folder, or the data dir when that fails.
-fn export(json: &serde_json::Value, manager: &CacheManager) -> Result<PathBuf, String> {
-    let stamp: String = crate::cache::report::rfc3339(SystemTime::now())
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect();
-    let name = format!("backstore-bench-{stamp}.json");
+/// Writes the series to `path`, which must not exist yet: an export never replaces a file.
+pub fn export(json: &serde_json::Value, path: &std::path::Path) -> Result<PathBuf, String> {
     let text = serde_json::to_string_pretty(json).map_err(|e| e.to_string())?;
-    let mut folders: Vec<PathBuf> = std::env::current_dir().into_iter().collect();
-    folders.extend(manager.options().data_dir.clone());
-    let mut last = String::from("no folder to write to");
-    for folder in folders {
-        let path = folder.join(&name);
-        match std::fs::write(&path, &text) {
-            Ok(()) => return Ok(path),
-            Err(e) => last = format!("{}: {e}", path.display()),
-        }
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
+    match written {
+        Ok(()) => Ok(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())),
+        Err(e) => Err(format!("{}: {e}", path.display())),
     }
-    Err(last)
 }
 
 /// Runs a search on its own thread; a cancelled one sends nothing useful and is dropped by the App.

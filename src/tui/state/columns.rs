@@ -119,7 +119,7 @@ mod tests {
         let widths = [5, 10, 200, 4];
         let mut natural = |c: usize| widths[c].min(80);
         let l = layout(&mut natural, 4, 1, 80, 4);
-        assert_eq!(l.shown, vec![(0, 5), (1, 10), (2, 58)]);
+        assert_eq!(l.shown, vec![(0, 5), (1, 10), (2, 59)]);
         let l = layout(&mut natural, 4, 3, 80, 0);
         assert_eq!(l.shown, vec![(0, 5), (3, 4)]);
         // The key never takes more than half.

@@ -76,6 +76,8 @@ pub struct TimingPane {
     /// Whether the last series was cancelled before it finished.
     pub cancelled: bool,
     pub scroll: u16,
+    /// The file the series is about to be written to, while the user edits it.
+    pub export_to: Option<String>,
 }
 
 impl Default for TimingPane {
@@ -88,6 +90,7 @@ impl Default for TimingPane {
             error: None,
             cancelled: false,
             scroll: 0,
+            export_to: None,
         }
     }
 }

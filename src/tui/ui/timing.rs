@@ -28,6 +28,17 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
 pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     let pane = &app.timing;
     let mut lines = Vec::new();
+    if let Some(path) = &pane.export_to {
+        lines.push(Line::from(vec![
+            Span::styled("write the series to: ", theme.label()),
+            Span::raw(path.clone()),
+            Span::styled("█", theme.dim()),
+        ]));
+        lines.push(Line::from(Span::styled(
+            "Enter writes (never over an existing file) · Esc cancels",
+            theme.dim(),
+        )));
+    }
     if let Some(running) = &app.running {
         lines.push(gauge(running.ratio(), app.ticks, width, theme));
         lines.push(Line::from(Span::styled(running.label(), theme.warning())));
