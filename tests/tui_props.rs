@@ -10,7 +10,7 @@ use backstore::cache::{
 };
 use backstore::catalog::{self, Catalog, Limits};
 use backstore::timing::{LoadKind as TimedKind, Progress, Sample, Series};
-use backstore::tui::action::{Action, LoadKind};
+use backstore::tui::action::{Action, Done, LoadKind};
 use backstore::tui::app::{App, Effect, Pane};
 use proptest::prelude::*;
 use ratatui::Terminal;
@@ -161,7 +161,7 @@ enum Step {
     Result(usize),
 }
 
-fn result(which: usize, data: &Data) -> Action {
+fn result(which: usize, data: &Data) -> Done {
     let sample = Sample {
         total: Duration::from_millis(3),
         phases: PhaseTimings(Vec::new()),
@@ -173,17 +173,17 @@ fn result(which: usize, data: &Data) -> Action {
         total: 4,
     };
     match which {
-        0 => Action::Status(Ok(data.status.clone())),
-        1 => Action::Status(Err("the cache folder cannot be read".into())),
-        2 => Action::Verified(Ok(Some("adjectives/abject differs".into()))),
-        3 => Action::SeriesProgress(progress, sample),
-        4 => Action::SeriesDone {
+        0 => Done::Status(Ok(data.status.clone())),
+        1 => Done::Status(Err("the cache folder cannot be read".into())),
+        2 => Done::Verified(Ok(Some("adjectives/abject differs".into()))),
+        3 => Done::SeriesProgress(progress, sample),
+        4 => Done::SeriesDone {
             result: Ok(Series::default()),
             cancelled: true,
         },
-        5 => Action::Diffed(Ok(Box::new(data.diff.clone()))),
-        6 => Action::Diffed(Err("no cache file to compare".into())),
-        _ => Action::Invalidated(Err("permission denied".into())),
+        5 => Done::Diffed(Ok(Box::new(data.diff.clone()))),
+        6 => Done::Diffed(Err("no cache file to compare".into())),
+        _ => Done::Invalidated(Err("permission denied".into())),
     }
 }
 
@@ -232,14 +232,11 @@ fn covered(action: &Action) -> bool {
         | Action::Frequency
         | Action::Stats
         | Action::FilterValue
-        | Action::InsightDone { .. }
-        | Action::Sorted { .. }
         | Action::Verify
         | Action::DeleteOther
         | Action::RefreshStatus
         | Action::Reload
         | Action::ShowDiff
-        | Action::Diffed(_)
         | Action::Cold
         | Action::Warm
         | Action::Invalidate
@@ -249,17 +246,31 @@ fn covered(action: &Action) -> bool {
         | Action::Cancel
         | Action::Export
         | Action::Confirm
-        | Action::Deny
-        | Action::Loaded { .. }
-        | Action::Status(_)
-        | Action::SearchDone { .. }
-        | Action::Verified(_)
-        | Action::SeriesProgress(..)
-        | Action::SeriesDone { .. }
-        | Action::Invalidated(_)
-        | Action::Removed(_)
-        | Action::Exported(_) => true,
+        | Action::Deny => true,
     }
+}
+
+/// The same for every worker result.
+fn covered_done(done: &Done) -> bool {
+    match done {
+        Done::Loaded { .. }
+        | Done::Status(_)
+        | Done::SearchDone { .. }
+        | Done::Sorted { .. }
+        | Done::InsightDone { .. }
+        | Done::Diffed(_)
+        | Done::Verified(_)
+        | Done::SeriesProgress(..)
+        | Done::SeriesDone { .. }
+        | Done::Invalidated(_)
+        | Done::Removed(_)
+        | Done::Exported(_) => true,
+    }
+}
+
+fn done(app: &mut App, done: Done) {
+    assert!(covered_done(&done));
+    app.done(done);
 }
 
 fn play(steps: &[Step], size: (u16, u16), data: &Data) {
@@ -281,35 +292,44 @@ fn play(steps: &[Step], size: (u16, u16), data: &Data) {
                 for job in searches.drain(..) {
                     let job: backstore::tui::state::records::SearchJob = job;
                     let hits = job.run();
-                    app.update(Action::SearchDone { id: job.id, hits });
+                    app.done(Done::SearchDone { id: job.id, hits });
                 }
                 for job in insights.drain(..) {
                     let job: backstore::tui::state::insight::InsightJob = job;
                     if let Some(result) = job.run() {
-                        app.update(Action::InsightDone { id: job.id, result });
+                        app.done(Done::InsightDone { id: job.id, result });
                     }
                 }
                 for job in sorts.drain(..) {
                     let job: backstore::tui::state::sort::SortJob = job;
                     if let Some(result) = job.run() {
-                        app.update(Action::Sorted { id: job.id, result });
+                        app.done(Done::Sorted { id: job.id, result });
                     }
                 }
                 None
             }
-            Step::Load(c, k) => Some(Action::Loaded {
-                kind: [
-                    LoadKind::Startup,
-                    LoadKind::Cold,
-                    LoadKind::Warm,
-                    LoadKind::Reload,
-                ][*k],
-                result: Ok(Loaded {
-                    catalog: data.catalogs[*c].clone(),
-                    report: data.report.clone(),
-                }),
-            }),
-            Step::Result(which) => Some(result(*which, data)),
+            Step::Load(c, k) => {
+                done(
+                    &mut app,
+                    Done::Loaded {
+                        kind: [
+                            LoadKind::Startup,
+                            LoadKind::Cold,
+                            LoadKind::Warm,
+                            LoadKind::Reload,
+                        ][*k],
+                        result: Ok(Loaded {
+                            catalog: data.catalogs[*c].clone(),
+                            report: data.report.clone(),
+                        }),
+                    },
+                );
+                None
+            }
+            Step::Result(which) => {
+                done(&mut app, result(*which, data));
+                None
+            }
         };
         if let Some(action) = action {
             assert!(covered(&action));

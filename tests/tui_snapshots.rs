@@ -12,7 +12,7 @@ use backstore::cache::{
 };
 use backstore::catalog::{self, Catalog, Limits};
 use backstore::timing::{LoadKind, Progress, Sample, Series};
-use backstore::tui::action::{Action, LoadKind as Load};
+use backstore::tui::action::{Action, Done, LoadKind as Load};
 use backstore::tui::app::{App, Effect, Pane};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -141,11 +141,11 @@ fn app_with(catalog: Arc<Catalog>, state: CacheState, size: (u16, u16)) -> App {
         .push((PathBuf::from("/data/backstore"), "$DATA".into()));
     app.update(Action::Resize(size.0, size.1));
     let report = report(&catalog, Outcome::Loaded);
-    app.update(Action::Loaded {
+    app.done(Done::Loaded {
         kind: Load::Startup,
         result: Ok(Loaded { catalog, report }),
     });
-    app.update(Action::Status(Ok(status(state))));
+    app.done(Done::Status(Ok(status(state))));
     app
 }
 
@@ -164,16 +164,16 @@ fn settle(app: &mut App) {
             match effect {
                 Effect::Search(job) => {
                     let hits = job.run();
-                    app.update(Action::SearchDone { id: job.id, hits });
+                    app.done(Done::SearchDone { id: job.id, hits });
                 }
                 Effect::Sort(job) => {
                     if let Some(result) = job.run() {
-                        app.update(Action::Sorted { id: job.id, result });
+                        app.done(Done::Sorted { id: job.id, result });
                     }
                 }
                 Effect::Insight(job) => {
                     if let Some(result) = job.run() {
-                        app.update(Action::InsightDone { id: job.id, result });
+                        app.done(Done::InsightDone { id: job.id, result });
                     }
                 }
                 Effect::Job(_) | Effect::Copy(_) | Effect::Diff => {}
@@ -360,7 +360,7 @@ fn a_status_that_found_the_body_damaged_reads_corrupt() {
             found: 2,
         },
     };
-    app.update(Action::Status(Ok(status(corrupt))));
+    app.done(Done::Status(Ok(status(corrupt))));
     let shown = screen(&app);
     assert!(shown.contains(" CORRUPT "), "{shown}");
     assert!(shown.contains("payload checksum mismatch"));
@@ -380,11 +380,11 @@ fn in_memory_only_says_why() {
         why: why.clone(),
     };
     let report = report(&catalog, outcome);
-    app.update(Action::Loaded {
+    app.done(Done::Loaded {
         kind: Load::Startup,
         result: Ok(Loaded { catalog, report }),
     });
-    app.update(Action::Status(Ok(status(CacheState::InMemoryOnly { why }))));
+    app.done(Done::Status(Ok(status(CacheState::InMemoryOnly { why }))));
     let shown = screen(&app);
     assert!(shown.contains(" IN MEMORY ONLY "), "{shown}");
     assert!(shown.contains("permission denied"), "{shown}");
@@ -395,11 +395,11 @@ fn unreadable_archive_still_opens() {
     let mut app = App::new("/nowhere/databases.tar.gz".into(), now());
     app.update(Action::Resize(80, 24));
     let error = "archive /nowhere/databases.tar.gz: cannot read the file: No such file or directory (os error 2)";
-    app.update(Action::Loaded {
+    app.done(Done::Loaded {
         kind: Load::Startup,
         result: Err(error.into()),
     });
-    app.update(Action::Status(Err(error.into())));
+    app.done(Done::Status(Err(error.into())));
     let shown = screen(&app);
     assert!(shown.contains("ERROR"));
     assert!(shown.contains("What to do"));
@@ -497,14 +497,14 @@ fn series_in(app: &mut App) {
                 done: 2 * i + 1,
                 total: 10,
             };
-            app.update(Action::SeriesProgress(progress, s.clone()));
+            app.done(Done::SeriesProgress(progress, s.clone()));
             match kind {
                 LoadKind::Cold => series.cold.push(s),
                 LoadKind::Warm => series.warm.push(s),
             }
         }
     }
-    app.update(Action::SeriesDone {
+    app.done(Done::SeriesDone {
         result: Ok(series),
         cancelled: false,
     });
@@ -520,7 +520,7 @@ fn timing_last_cold_load_stacked_bar_80x24() {
     let s = sample(LoadKind::Cold, 120);
     report.timings = s.phases;
     report.total = s.total;
-    app.update(Action::Loaded {
+    app.done(Done::Loaded {
         kind: Load::Cold,
         result: Ok(Loaded { catalog, report }),
     });
@@ -544,10 +544,7 @@ fn running_series_shows_progress() {
         done: 3,
         total: 24,
     };
-    app.update(Action::SeriesProgress(
-        progress,
-        sample(LoadKind::Cold, 150),
-    ));
+    app.done(Done::SeriesProgress(progress, sample(LoadKind::Cold, 150)));
     let shown = screen(&app);
     assert!(shown.contains("warm-up cold run 3/24"), "{shown}");
     assert!(shown.contains("12%"), "{shown}");
@@ -898,7 +895,7 @@ fn stale_shows_what_changed_and_what_to_do() {
             matches!(app.take_effects().as_slice(), [Effect::Diff]),
             "a stale status asks for the diff"
         );
-        app.update(Action::Diffed(Ok(Box::new(diff.clone()))));
+        app.done(Done::Diffed(Ok(Box::new(diff.clone()))));
         let shown = screen(&app);
         assert!(shown.contains("r reloads"), "{shown}");
         insta::assert_snapshot!(format!("stale_diff_{}x{}", size.0, size.1), shown);

@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use backstore::cache::{ArchiveSource, CacheManager, CacheState, ManagerOptions};
-use backstore::tui::action::{Action, LoadKind};
+use backstore::tui::action::{Action, Done, LoadKind};
 use backstore::tui::app::{App, Effect, Job, Overlay, Pane, Question};
 use backstore::tui::keys::{self, BINDINGS, Context};
 use backstore::tui::worker::{self, Activity, Event};
@@ -25,11 +25,11 @@ fn loaded_app(manager: &CacheManager) -> App {
     let mut app = App::new("embedded".into(), UNIX_EPOCH);
     app.update(Action::Resize(120, 40));
     let loaded = manager.load_or_build().expect("embedded archive loads");
-    app.update(Action::Loaded {
+    app.done(Done::Loaded {
         kind: LoadKind::Startup,
         result: Ok(loaded),
     });
-    app.update(Action::Status(manager.status().map_err(|e| e.to_string())));
+    app.done(Done::Status(manager.status().map_err(|e| e.to_string())));
     app
 }
 
@@ -44,16 +44,16 @@ fn settle(app: &mut App) -> Vec<Job> {
             match effect {
                 Effect::Search(job) => {
                     let hits = job.run();
-                    app.update(Action::SearchDone { id: job.id, hits });
+                    app.done(Done::SearchDone { id: job.id, hits });
                 }
                 Effect::Sort(job) => {
                     if let Some(result) = job.run() {
-                        app.update(Action::Sorted { id: job.id, result });
+                        app.done(Done::Sorted { id: job.id, result });
                     }
                 }
                 Effect::Insight(job) => {
                     if let Some(result) = job.run() {
-                        app.update(Action::InsightDone { id: job.id, result });
+                        app.done(Done::InsightDone { id: job.id, result });
                     }
                 }
                 Effect::Job(job) => jobs.push(job),
@@ -153,7 +153,7 @@ fn search_narrows_keeps_and_clears() {
     };
     assert!(first.within.is_none());
     let hits = first.run();
-    app.update(Action::SearchDone { id: first.id, hits });
+    app.done(Done::SearchDone { id: first.id, hits });
     let broad = app.records.applied.as_ref().unwrap().hits.len();
     app.update(Action::Input('b'));
     let second = match app.take_effects().pop() {
@@ -171,7 +171,7 @@ fn search_narrows_keeps_and_clears() {
         "the stale search is cancelled"
     );
     // The stale result arriving late is dropped.
-    app.update(Action::SearchDone {
+    app.done(Done::SearchDone {
         id: second.id,
         hits: Some(Vec::new()),
     });
@@ -222,7 +222,7 @@ fn a_rebuild_keeps_cursor_and_filter() {
     app.update(Action::Cold);
     let jobs = settle(&mut app);
     assert!(matches!(jobs.as_slice(), [Job::Load(LoadKind::Cold)]));
-    app.update(Action::Loaded {
+    app.done(Done::Loaded {
         kind: LoadKind::Cold,
         result: manager.rebuild().map_err(|e| e.to_string()),
     });
@@ -252,7 +252,7 @@ fn one_job_at_a_time_and_deletes_ask_first() {
         cancel.load(std::sync::atomic::Ordering::Relaxed),
         "Esc cancels the series"
     );
-    app.update(Action::SeriesDone {
+    app.done(Done::SeriesDone {
         result: Ok(Default::default()),
         cancelled: true,
     });
@@ -351,11 +351,11 @@ fn the_watcher_notices_a_corrupted_or_deleted_cache() {
     let at = bytes.len() - 50;
     bytes[at] ^= 0xff;
     std::fs::write(&path, &bytes).unwrap();
-    let wait = |want: &dyn Fn(&Action) -> bool| {
+    let wait = |want: &dyn Fn(&Done) -> bool| {
         let deadline = Instant::now() + Duration::from_secs(5);
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            if let Ok(Event::Action(action)) = rx.recv_timeout(left)
-                && want(&action)
+            if let Ok(Event::Done(done)) = rx.recv_timeout(left)
+                && want(&done)
             {
                 return true;
             }
@@ -363,12 +363,12 @@ fn the_watcher_notices_a_corrupted_or_deleted_cache() {
         false
     };
     assert!(
-        wait(&|a| matches!(a, Action::Status(Ok(s)) if s.reason.contains("checksum"))),
+        wait(&|a| matches!(a, Done::Status(Ok(s)) if s.reason.contains("checksum"))),
         "corruption noticed"
     );
     std::fs::remove_file(&path).unwrap();
     assert!(
-        wait(&|a| matches!(a, Action::Status(Ok(s)) if s.state == CacheState::Missing)),
+        wait(&|a| matches!(a, Done::Status(Ok(s)) if s.state == CacheState::Missing)),
         "deletion noticed"
     );
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -411,22 +411,22 @@ fn the_database_filter_offers_no_search_scope() {
 #[test]
 fn an_archive_fixed_on_disk_is_loaded_again() {
     let mut app = App::new("broken.tar.gz".into(), UNIX_EPOCH);
-    app.update(Action::Loaded {
+    app.done(Done::Loaded {
         kind: LoadKind::Startup,
         result: Err("not a gzip file".into()),
     });
-    app.update(Action::Status(Err("not a gzip file".into())));
+    app.done(Done::Status(Err("not a gzip file".into())));
     assert!(settle(&mut app).is_empty());
     // The watcher reads a good status once the file is fixed: the load runs again, once.
     let dir = tempfile::tempdir().unwrap();
     let status = manager(dir.path()).status().map_err(|e| e.to_string());
-    app.update(Action::Status(status.clone()));
+    app.done(Done::Status(status.clone()));
     let jobs = settle(&mut app);
     assert!(
         matches!(jobs[..], [Job::Load(LoadKind::Startup)]),
         "{jobs:?}"
     );
-    app.update(Action::Status(status));
+    app.done(Done::Status(status));
     assert!(settle(&mut app).is_empty());
 }
 
@@ -497,7 +497,7 @@ fn sort_jump_and_copy_a_cell() {
     for effect in jobs {
         if let Effect::Sort(job) = effect {
             let result = job.run().unwrap();
-            app.update(Action::Sorted { id: job.id, result });
+            app.done(Done::Sorted { id: job.id, result });
         }
     }
     let len = app.records.len(&catalog);
@@ -648,7 +648,7 @@ fn a_stale_cache_shows_the_record_diff_and_a_reload_shows_the_new_data() {
     // manager's size-and-mtime memo; this test is about the inspector, so the sizes differ.
     assert_ne!(old.len(), new.len());
     std::fs::write(&archive, new).unwrap();
-    app.update(Action::Status(manager.status().map_err(|e| e.to_string())));
+    app.done(Done::Status(manager.status().map_err(|e| e.to_string())));
     assert!(app.cache.stale());
     let effects = app.take_effects();
     assert!(
@@ -658,7 +658,7 @@ fn a_stale_cache_shows_the_record_diff_and_a_reload_shows_the_new_data() {
     // The diff the worker makes.
     let (_, cached, fresh) = manager.cache_file_and_archive().unwrap();
     let diff = backstore::catalog::diff::diff(&cached.unwrap(), &fresh);
-    app.update(Action::Diffed(Ok(Box::new(diff))));
+    app.done(Done::Diffed(Ok(Box::new(diff))));
     app.update(Action::Focus(Pane::Cache));
     let shown = screen(&app);
     assert!(shown.contains("r reloads"), "{shown}");
@@ -672,7 +672,7 @@ fn a_stale_cache_shows_the_record_diff_and_a_reload_shows_the_new_data() {
         assert!(shown.contains(line), "{line} in the diff:\n{shown}");
     }
     // The same status again does not diff again.
-    app.update(Action::Status(manager.status().map_err(|e| e.to_string())));
+    app.done(Done::Status(manager.status().map_err(|e| e.to_string())));
     assert!(app.take_effects().is_empty());
     // r reloads: the Records pane shows the archive's data, the cache is fresh again.
     press(&mut app, KeyCode::Char('r'));
@@ -682,11 +682,11 @@ fn a_stale_cache_shows_the_record_diff_and_a_reload_shows_the_new_data() {
         "{jobs:?}"
     );
     // What the worker does for a reload of a stale cache.
-    app.update(Action::Loaded {
+    app.done(Done::Loaded {
         kind: LoadKind::Reload,
         result: manager.rebuild().map_err(|e| e.to_string()),
     });
-    app.update(Action::Status(manager.status().map_err(|e| e.to_string())));
+    app.done(Done::Status(manager.status().map_err(|e| e.to_string())));
     assert!(!app.cache.stale());
     app.update(Action::Focus(Pane::Records));
     let shown = screen(&app);
@@ -788,7 +788,7 @@ fn export_asks_where_and_never_replaces_a_file() {
     app.update(Action::Focus(Pane::Timing));
     press(&mut app, KeyCode::Char('e'));
     assert!(app.timing.export_to.is_none(), "no series yet");
-    app.update(Action::SeriesDone {
+    app.done(Done::SeriesDone {
         result: Ok(backstore::timing::Series {
             cold: vec![backstore::timing::Sample {
                 total: Duration::from_millis(5),

@@ -1,4 +1,5 @@
-//! Every change to the inspector's state, as data: keys, mouse, ticks and worker results all become one of these.
+//! Every change to the inspector's state, as data: keys, mouse and ticks are an [`Action`], what a worker
+//! thread sends back is a [`Done`].
 
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -143,7 +144,12 @@ pub enum Action {
     Confirm,
     /// Answer no to the open question.
     Deny,
+}
 
+/// What a worker thread sends back: a result, never a user's intent, so `App::done` and `App::update`
+/// each match their own enum exhaustively.
+#[derive(Debug, Clone)]
+pub enum Done {
     /// A load finished.
     Loaded {
         kind: LoadKind,

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use ratatui::layout::Rect;
 
-use super::action::{Action, LoadKind};
+use super::action::{Action, Done, LoadKind};
 use super::state::cache::CachePane;
 use super::state::databases::DatabasesPane;
 use super::state::insight::{InsightJob, InsightPane};
@@ -273,6 +273,12 @@ impl App {
 
     pub fn update(&mut self, action: Action) {
         self.apply(action);
+        self.relayout();
+    }
+
+    /// Takes a worker's result.
+    pub fn done(&mut self, done: Done) {
+        self.apply_result(done);
         self.relayout();
     }
 }

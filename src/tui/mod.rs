@@ -209,12 +209,13 @@ fn run_loop(
 }
 
 fn handle(app: &mut App, event: Event) {
-    let action = match event {
-        Event::Action(action) => Some(*action),
-        Event::Input(input) => translate(app, input),
-    };
-    if let Some(action) = action {
-        app.update(action);
+    match event {
+        Event::Done(done) => app.done(*done),
+        Event::Input(input) => {
+            if let Some(action) = translate(app, input) {
+                app.update(action);
+            }
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! How worker results change the App: loads refresh the panes in place, statuses feed the Cache pane,
 //! series runs feed the Timing pane.
 
-use super::action::{Action, LoadKind};
+use super::action::{Done, LoadKind};
 use super::app::App;
 use super::state::cache::VerifyState;
 use super::state::timing::Running;
@@ -10,9 +10,9 @@ use crate::timing;
 use crate::tui::text;
 
 impl App {
-    pub(super) fn apply_result(&mut self, action: Action) {
-        match action {
-            Action::Loaded { kind, result } => {
+    pub(super) fn apply_result(&mut self, done: Done) {
+        match done {
+            Done::Loaded { kind, result } => {
                 if kind != LoadKind::Startup {
                     self.finish();
                 }
@@ -28,7 +28,7 @@ impl App {
                     }
                 }
             }
-            Action::Status(status) => {
+            Done::Status(status) => {
                 // An archive that could not be read and now can (fixed on disk): load it, once per recovery.
                 let recovered = status.is_ok() && self.cache.error.is_some();
                 if self.cache.set_status(status) {
@@ -38,12 +38,12 @@ impl App {
                     self.retry_load();
                 }
             }
-            Action::SearchDone { id, hits } => {
+            Done::SearchDone { id, hits } => {
                 if let Some(catalog) = self.catalog.clone() {
                     self.records.search_done(&catalog, id, hits);
                 }
             }
-            Action::Sorted { id, result } => {
+            Done::Sorted { id, result } => {
                 if let Some(catalog) = self.catalog.clone() {
                     self.records.sort_done(&catalog, id, result);
                 }
@@ -52,16 +52,16 @@ impl App {
                     self.notify(format!("sort failed: {e}"));
                 }
             }
-            Action::InsightDone { id, result } => self.insight.done(id, result),
+            Done::InsightDone { id, result } => self.insight.done(id, result),
             // A diff for an archive that is no longer stale (reloaded meanwhile) is dropped.
-            Action::Diffed(result) if self.cache.stale() => {
+            Done::Diffed(result) if self.cache.stale() => {
                 self.cache.diff = match result {
                     Ok(diff) => super::state::cache::DiffState::Done(std::sync::Arc::new(*diff)),
                     Err(e) => super::state::cache::DiffState::Failed(e),
                 };
             }
-            Action::Diffed(_) => {}
-            Action::Verified(result) => {
+            Done::Diffed(_) => {}
+            Done::Verified(result) => {
                 self.finish();
                 self.cache.verify = match result {
                     Ok(None) => VerifyState::Same,
@@ -69,7 +69,7 @@ impl App {
                     Err(e) => VerifyState::Failed(e),
                 };
             }
-            Action::SeriesProgress(progress, sample) => {
+            Done::SeriesProgress(progress, sample) => {
                 self.running = Some(Running::Series(Some(progress)));
                 if !progress.warmup {
                     self.timing
@@ -93,7 +93,7 @@ impl App {
                     .into(),
                 });
             }
-            Action::SeriesDone { result, cancelled } => {
+            Done::SeriesDone { result, cancelled } => {
                 self.finish();
                 self.timing.cancelled = cancelled;
                 match result {
@@ -111,7 +111,7 @@ impl App {
                     }
                 }
             }
-            Action::Invalidated(result) => {
+            Done::Invalidated(result) => {
                 self.finish();
                 match result {
                     Ok(n) => {
@@ -120,7 +120,7 @@ impl App {
                     Err(e) => self.notify(format!("could not delete the cache: {e}")),
                 }
             }
-            Action::Removed(result) => {
+            Done::Removed(result) => {
                 self.finish();
                 match result {
                     Ok(path) => {
@@ -130,14 +130,13 @@ impl App {
                     Err(e) => self.notify(format!("could not delete: {e}")),
                 }
             }
-            Action::Exported(result) => match result {
+            Done::Exported(result) => match result {
                 Ok(path) => {
                     let shown = self.show_path(&path);
                     self.notify(format!("series exported to {shown}"));
                 }
                 Err(e) => self.notify(format!("export failed: {e}")),
             },
-            _ => {}
         }
     }
 

@@ -237,7 +237,6 @@ impl App {
             },
             Action::Confirm => self.confirm(),
             Action::Deny => self.overlay = Overlay::None,
-            result => self.apply_result(result),
         }
     }
 
@@ -631,23 +630,12 @@ impl App {
     }
 }
 
-/// Whether a person did something other than type a count's digits (so the count is over).
+/// Whether a person did something other than type a count's digits (so the count is over); worker
+/// results are not actions and never end it.
 fn ends_count(action: &Action) -> bool {
     !matches!(
         action,
-        Action::Count(_)
-            | Action::Tick(_)
-            | Action::Resize(..)
-            | Action::Loaded { .. }
-            | Action::Status(_)
-            | Action::SearchDone { .. }
-            | Action::Sorted { .. }
-            | Action::Verified(_)
-            | Action::SeriesProgress(..)
-            | Action::SeriesDone { .. }
-            | Action::Invalidated(_)
-            | Action::Removed(_)
-            | Action::Exported(_)
+        Action::Count(_) | Action::Tick(_) | Action::Resize(..)
     )
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use tracing::{debug, info, warn};
 
-use super::action::{Action, LoadKind};
+use super::action::{Done, LoadKind};
 use super::app::Job;
 use super::state::insight::InsightJob;
 use super::state::records::SearchJob;
@@ -18,10 +18,10 @@ use crate::cache::CacheManager;
 use crate::catalog::compare::first_difference;
 use crate::timing::run_series;
 
-/// What the loop receives: terminal input or an action from a worker.
+/// What the loop receives: terminal input or a worker's result.
 pub enum Event {
     Input(ratatui::crossterm::event::Event),
-    Action(Box<Action>),
+    Done(Box<Done>),
 }
 
 /// Shared between the job runner and the watcher, so the watcher does not mistake our own writes for
@@ -33,9 +33,9 @@ pub struct Activity {
     pub epoch: AtomicU64,
 }
 
-fn send(tx: &Sender<Event>, action: Action) {
+fn send(tx: &Sender<Event>, done: Done) {
     // The loop has gone when sending fails: nothing is left to tell.
-    let _ = tx.send(Event::Action(Box::new(action)));
+    let _ = tx.send(Event::Done(Box::new(done)));
 }
 
 /// Runs one manager job on its own thread, then sends a fresh status.
@@ -51,7 +51,7 @@ pub fn spawn_job(job: Job, manager: Arc<CacheManager>, activity: Arc<Activity>, 
             send(&tx, result);
             send(
                 &tx,
-                Action::Status(manager.status().map_err(|e| format!("{e:#}"))),
+                Done::Status(manager.status().map_err(|e| format!("{e:#}"))),
             );
         });
     if let Err(e) = spawned {
@@ -59,7 +59,7 @@ pub fn spawn_job(job: Job, manager: Arc<CacheManager>, activity: Arc<Activity>, 
     }
 }
 
-fn run_job(job: Job, manager: &CacheManager, tx: &Sender<Event>) -> Action {
+fn run_job(job: Job, manager: &CacheManager, tx: &Sender<Event>) -> Done {
     let text = |e: crate::Error| e.to_string();
     match job {
         Job::Load(kind) => {
@@ -79,36 +79,36 @@ fn run_job(job: Job, manager: &CacheManager, tx: &Sender<Event>) -> Action {
                     "load finished"
                 );
             }
-            Action::Loaded {
+            Done::Loaded {
                 kind,
                 result: result.map_err(text),
             }
         }
         Job::Series(options, cancel) => {
             let result = run_series(manager, options, &cancel, |progress, sample| {
-                send(tx, Action::SeriesProgress(progress, sample.clone()));
+                send(tx, Done::SeriesProgress(progress, sample.clone()));
             });
             let cancelled = cancel.load(Ordering::Relaxed);
-            Action::SeriesDone {
+            Done::SeriesDone {
                 result: result.map_err(text),
                 cancelled,
             }
         }
-        Job::Invalidate => Action::Invalidated(manager.invalidate().map(|v| v.len()).map_err(text)),
-        Job::Remove(path) => Action::Removed(
+        Job::Invalidate => Done::Invalidated(manager.invalidate().map(|v| v.len()).map_err(text)),
+        Job::Remove(path) => Done::Removed(
             manager
                 .remove_cache_file(&path)
                 .map(|()| path)
                 .map_err(text),
         ),
-        Job::Verify => Action::Verified(
+        Job::Verify => Done::Verified(
             manager
                 .cache_and_archive()
                 .map(|(cached, fresh)| first_difference(&cached, &fresh))
                 .map_err(text),
         ),
-        Job::Status => Action::Status(manager.status().map_err(text)),
-        Job::Export(json, path) => Action::Exported(export(&json, &path)),
+        Job::Status => Done::Status(manager.status().map_err(text)),
+        Job::Export(json, path) => Done::Exported(export(&json, &path)),
     }
 }
 
@@ -147,7 +147,7 @@ pub fn spawn_search(job: SearchJob, tx: Sender<Event>) {
         .spawn(move || {
             let hits = job.run();
             if hits.is_some() {
-                send(&tx, Action::SearchDone { id: job.id, hits });
+                send(&tx, Done::SearchDone { id: job.id, hits });
             }
         });
     if let Err(e) = spawned {
@@ -168,7 +168,7 @@ pub fn spawn_diff(manager: Arc<CacheManager>, tx: Sender<Event>) {
                 Ok((path, None, _)) => Err(format!("{}: no cache file to compare", path.display())),
                 Err(e) => Err(e.to_string()),
             };
-            send(&tx, Action::Diffed(result));
+            send(&tx, Done::Diffed(result));
         });
     if let Err(e) = spawned {
         warn!(error = %e, "could not start a diff thread");
@@ -181,7 +181,7 @@ pub fn spawn_insight(job: InsightJob, tx: Sender<Event>) {
         .name("insight".into())
         .spawn(move || {
             if let Some(result) = job.run() {
-                send(&tx, Action::InsightDone { id: job.id, result });
+                send(&tx, Done::InsightDone { id: job.id, result });
             }
         });
     if let Err(e) = spawned {
@@ -195,7 +195,7 @@ pub fn spawn_sort(job: SortJob, tx: Sender<Event>) {
         .name("sort".into())
         .spawn(move || {
             if let Some(result) = job.run() {
-                send(&tx, Action::Sorted { id: job.id, result });
+                send(&tx, Done::Sorted { id: job.id, result });
             }
         });
     if let Err(e) = spawned {
@@ -263,7 +263,7 @@ pub fn spawn_watcher(
                 // The status checks the file's contents itself, as `backstore status` does.
                 let status = manager.status().map_err(|e| format!("{e:#}"));
                 if tx
-                    .send(Event::Action(Box::new(Action::Status(status))))
+                    .send(Event::Done(Box::new(Done::Status(status))))
                     .is_err()
                 {
                     return;
