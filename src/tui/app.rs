@@ -9,13 +9,13 @@ use std::time::SystemTime;
 use ratatui::layout::Rect;
 
 use super::action::{Action, Done, LoadKind};
+use super::layout::{self, Areas};
 use super::state::cache::CachePane;
 use super::state::databases::DatabasesPane;
 use super::state::insight::{InsightJob, InsightPane};
 use super::state::records::{RecordsPane, SearchJob};
 use super::state::sort::SortJob;
 use super::state::timing::{Running, TimingPane};
-use super::ui::layout::{self, Areas};
 use crate::cache::LoadReport;
 use crate::catalog::Catalog;
 use crate::timing::SeriesOptions;

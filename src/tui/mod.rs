@@ -6,6 +6,7 @@ pub mod app;
 mod clipboard;
 pub mod input;
 pub mod keys;
+pub mod layout;
 mod results;
 pub mod state;
 pub mod text;

@@ -289,7 +289,7 @@ impl App {
     /// How far a text pane scrolls as drawn now, so a key back up moves at once after scrolling past the end.
     fn scroll_limit(&self, pane: Pane) -> u16 {
         let Some(areas) = self.areas() else { return 0 };
-        let inner = super::ui::layout::inner(areas.pane(pane));
+        let inner = super::layout::inner(areas.pane(pane));
         let theme = super::ui::theme::Theme::new(true);
         let width = usize::from(inner.width);
         let lines = match pane {
@@ -357,7 +357,7 @@ impl App {
         };
         let rows = match pane {
             Pane::Records => self.records.rows_area(areas.pane(pane), self.search_line()),
-            _ => super::ui::layout::table_rows(areas.pane(pane), top),
+            _ => super::layout::table_rows(areas.pane(pane), top),
         };
         if y < rows.y || y >= rows.bottom() {
             return;

@@ -7,7 +7,8 @@ pub mod detail;
 pub mod diff;
 pub mod help;
 pub mod insight;
-pub mod layout;
+/// The geometry lives beside the state, which needs it too; drawing reads it from there.
+pub use super::layout;
 pub mod records;
 pub mod theme;
 pub mod timing;
