@@ -3,6 +3,7 @@
 pub mod cache;
 pub mod columns;
 pub mod databases;
+pub mod find;
 pub mod honest;
 pub mod insight;
 pub mod records;
