@@ -12,6 +12,7 @@ pub mod state;
 pub mod text;
 pub mod ui;
 mod update;
+mod update_records;
 pub mod worker;
 
 use std::io::Write;
