@@ -12,7 +12,7 @@ use backstore::cache::{
 };
 use backstore::catalog::{self, Catalog, Limits};
 use backstore::timing::{LoadKind, Progress, Sample, Series};
-use backstore::tui::action::{Action, LoadKind as Load};
+use backstore::tui::action::{Action, Done, LoadKind as Load};
 use backstore::tui::app::{App, Effect, Pane};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -88,7 +88,7 @@ fn report(catalog: &Catalog, outcome: Outcome) -> LoadReport {
             (Phase::Verify, Duration::from_micros(200)),
             (Phase::Decode, Duration::from_micros(1_600)),
         ]),
-        total: Duration::from_micros(3_000),
+        total: Duration::from_millis(3),
         databases: catalog.databases().len(),
         records: catalog.records(),
         failed_databases: catalog.failed().len(),
@@ -141,11 +141,11 @@ fn app_with(catalog: Arc<Catalog>, state: CacheState, size: (u16, u16)) -> App {
         .push((PathBuf::from("/data/backstore"), "$DATA".into()));
     app.update(Action::Resize(size.0, size.1));
     let report = report(&catalog, Outcome::Loaded);
-    app.update(Action::Loaded {
+    app.done(Done::Loaded {
         kind: Load::Startup,
         result: Ok(Loaded { catalog, report }),
     });
-    app.update(Action::Status(Ok(status(state))));
+    app.done(Done::Status(Ok(status(state))));
     app
 }
 
@@ -161,9 +161,22 @@ fn settle(app: &mut App) {
             return;
         }
         for effect in effects {
-            if let Effect::Search(job) = effect {
-                let hits = job.run();
-                app.update(Action::SearchDone { id: job.id, hits });
+            match effect {
+                Effect::Search(job) => {
+                    let hits = job.run();
+                    app.done(Done::SearchDone { id: job.id, hits });
+                }
+                Effect::Sort(job) => {
+                    if let Some(result) = job.run() {
+                        app.done(Done::Sorted { id: job.id, result });
+                    }
+                }
+                Effect::Insight(job) => {
+                    if let Some(result) = job.run() {
+                        app.done(Done::InsightDone { id: job.id, result });
+                    }
+                }
+                Effect::Job(_) | Effect::Copy(_) | Effect::Diff => {}
             }
         }
     }
@@ -347,7 +360,7 @@ fn a_status_that_found_the_body_damaged_reads_corrupt() {
             found: 2,
         },
     };
-    app.update(Action::Status(Ok(status(corrupt))));
+    app.done(Done::Status(Ok(status(corrupt))));
     let shown = screen(&app);
     assert!(shown.contains(" CORRUPT "), "{shown}");
     assert!(shown.contains("payload checksum mismatch"));
@@ -367,11 +380,11 @@ fn in_memory_only_says_why() {
         why: why.clone(),
     };
     let report = report(&catalog, outcome);
-    app.update(Action::Loaded {
+    app.done(Done::Loaded {
         kind: Load::Startup,
         result: Ok(Loaded { catalog, report }),
     });
-    app.update(Action::Status(Ok(status(CacheState::InMemoryOnly { why }))));
+    app.done(Done::Status(Ok(status(CacheState::InMemoryOnly { why }))));
     let shown = screen(&app);
     assert!(shown.contains(" IN MEMORY ONLY "), "{shown}");
     assert!(shown.contains("permission denied"), "{shown}");
@@ -382,11 +395,11 @@ fn unreadable_archive_still_opens() {
     let mut app = App::new("/nowhere/databases.tar.gz".into(), now());
     app.update(Action::Resize(80, 24));
     let error = "archive /nowhere/databases.tar.gz: cannot read the file: No such file or directory (os error 2)";
-    app.update(Action::Loaded {
+    app.done(Done::Loaded {
         kind: Load::Startup,
         result: Err(error.into()),
     });
-    app.update(Action::Status(Err(error.into())));
+    app.done(Done::Status(Err(error.into())));
     let shown = screen(&app);
     assert!(shown.contains("ERROR"));
     assert!(shown.contains("What to do"));
@@ -439,6 +452,38 @@ fn sample(kind: LoadKind, ms: u64) -> Sample {
 #[test]
 fn timing_series_120x40() {
     let mut app = fixture_app((120, 40));
+    series_in(&mut app);
+    let shown = screen(&app);
+    assert!(shown.contains("Time (mean ± σ)"), "{shown}");
+    assert!(shown.contains("faster than a cold one"), "{shown}");
+    assert!(shown.contains("pays back after"), "{shown}");
+    insta::assert_snapshot!(shown);
+}
+
+/// An archive on disk: warm runs in this process skip hashing it, and the headline counts the hash a
+/// fresh start pays.
+#[test]
+fn timing_series_of_an_archive_on_disk_counts_its_hash() {
+    for size in [(80, 24), (120, 40)] {
+        let mut app = fixture_app(size);
+        app.source = "/data/databases.tar.gz".into();
+        app.update(Action::ToggleZoom);
+        series_in(&mut app);
+        let shown = screen(&app);
+        assert!(shown.contains("hashing the archive"), "{shown}");
+        assert!(shown.contains("reuse this process"), "{shown}");
+        insta::assert_snapshot!(format!("timing_on_disk_{}x{}", size.0, size.1), shown);
+        app.update(Action::Export);
+        let shown = screen(&app);
+        assert!(
+            shown.contains("write the series to: backstore-bench-"),
+            "{shown}"
+        );
+        insta::assert_snapshot!(format!("timing_export_{}x{}", size.0, size.1), shown);
+    }
+}
+
+fn series_in(app: &mut App) {
     app.update(Action::Focus(Pane::Timing));
     let cold = [180, 176, 185, 179, 190];
     let warm = [5, 5, 6, 5, 4];
@@ -452,21 +497,17 @@ fn timing_series_120x40() {
                 done: 2 * i + 1,
                 total: 10,
             };
-            app.update(Action::SeriesProgress(progress, s.clone()));
+            app.done(Done::SeriesProgress(progress, s.clone()));
             match kind {
                 LoadKind::Cold => series.cold.push(s),
                 LoadKind::Warm => series.warm.push(s),
             }
         }
     }
-    app.update(Action::SeriesDone {
+    app.done(Done::SeriesDone {
         result: Ok(series),
         cancelled: false,
     });
-    let shown = screen(&app);
-    assert!(shown.contains("Time (mean ± σ)"), "{shown}");
-    assert!(shown.contains("times faster than cold"), "{shown}");
-    insta::assert_snapshot!(shown);
 }
 
 #[test]
@@ -479,7 +520,7 @@ fn timing_last_cold_load_stacked_bar_80x24() {
     let s = sample(LoadKind::Cold, 120);
     report.timings = s.phases;
     report.total = s.total;
-    app.update(Action::Loaded {
+    app.done(Done::Loaded {
         kind: Load::Cold,
         result: Ok(Loaded { catalog, report }),
     });
@@ -503,10 +544,7 @@ fn running_series_shows_progress() {
         done: 3,
         total: 24,
     };
-    app.update(Action::SeriesProgress(
-        progress,
-        sample(LoadKind::Cold, 150),
-    ));
+    app.done(Done::SeriesProgress(progress, sample(LoadKind::Cold, 150)));
     let shown = screen(&app);
     assert!(shown.contains("warm-up cold run 3/24"), "{shown}");
     assert!(shown.contains("12%"), "{shown}");
@@ -650,4 +688,255 @@ fn clusters_of_single_column_characters_take_one_cell_each() {
     assert_eq!(cells, ["आ", "ग", "र", "ा"]);
     let (x, y) = find(buffer, "🇫").expect("the flag is drawn");
     assert_eq!(buffer[(x + 1, y)].symbol(), "🇷");
+}
+
+/// Long values that differ only near their end, under duplicate keys: the issue's case where every row read
+/// `The background should be this c…`.
+fn long_text_app(size: (u16, u16)) -> App {
+    let mut csv = String::from("version,key,prompt,tone\n");
+    for (i, colour) in [
+        "teal", "amber", "plum", "slate", "ivory", "coral", "olive", "rust",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let key = if i < 5 { "background" } else { "backdrop" };
+        csv.push_str(&format!(
+            "v0.1.0,{key},\"The background should be this colour, soft and even, with a faint grain: {colour}\",calm {i}\n"
+        ));
+    }
+    let catalog = catalog_of(&tar_gz(&[("prompts.csv", csv.as_bytes())]));
+    let mut app = app_with(catalog, CacheState::Fresh, size);
+    app.update(Action::Focus(Pane::Records));
+    app
+}
+
+#[test]
+fn columns_fit_their_content_and_the_focused_cell_shows_in_full() {
+    for size in [(80, 24), (120, 40)] {
+        let mut app = long_text_app(size);
+        app.update(Action::Right);
+        app.update(Action::Down);
+        let shown = screen(&app);
+        // The focused cell's whole value is on screen, under the table.
+        assert!(shown.contains("amber"), "{shown}");
+        assert!(shown.contains("prompt: The background"), "{shown}");
+        // Row numbers tell the duplicate keys apart.
+        assert!(shown.contains("│2 background"), "{shown}");
+        insta::assert_snapshot!(format!("fit_columns_{}x{}", size.0, size.1), shown);
+    }
+}
+
+#[test]
+fn wrapped_cells_tell_long_values_apart() {
+    for size in [(80, 24), (120, 40)] {
+        let mut app = long_text_app(size);
+        app.update(Action::ToggleWrap);
+        let shown = screen(&app);
+        for colour in ["teal", "amber", "plum"] {
+            assert!(
+                shown.contains(colour),
+                "{colour} shown when wrapped:\n{shown}"
+            );
+        }
+        insta::assert_snapshot!(format!("wrapped_{}x{}", size.0, size.1), shown);
+        // Down moves a row, and the view scrolls by rows that fit whole.
+        for _ in 0..7 {
+            app.update(Action::Down);
+        }
+        assert!(screen(&app).contains("rust"), "the last row shows");
+    }
+}
+
+#[test]
+fn sorted_by_a_column_shows_it_in_the_header() {
+    for size in [(80, 24), (120, 40)] {
+        let mut app = fixture_app(size);
+        app.update(Action::Focus(Pane::Records));
+        app.update(Action::Right);
+        app.update(Action::Right);
+        app.update(Action::SortDescending);
+        let waiting = screen(&app);
+        assert!(waiting.contains("sorting…"), "{waiting}");
+        settle(&mut app);
+        let shown = screen(&app);
+        assert!(shown.contains("sorted by habitat ↓"), "{shown}");
+        assert!(shown.contains("habitat ↓"), "{shown}");
+        insta::assert_snapshot!(format!("sorted_{}x{}", size.0, size.1), shown);
+        app.update(Action::StartJump);
+        app.update(Action::Input('4'));
+        let prompt = screen(&app);
+        assert!(prompt.contains(":4█"), "{prompt}");
+        insta::assert_snapshot!(format!("jump_prompt_{}x{}", size.0, size.1), prompt);
+        app.update(Action::AcceptInput);
+        assert_eq!(app.records.cursor.pos, 3);
+    }
+}
+
+#[test]
+fn find_scrolls_the_match_into_view_and_filter_keeps_only_hits() {
+    for size in [(80, 24), (120, 40)] {
+        let mut app = long_text_app(size);
+        app.update(Action::StartInput);
+        type_text(&mut app, "amber");
+        settle(&mut app);
+        app.update(Action::AcceptInput);
+        let terminal = draw(&app);
+        let shown = terminal.backend().to_string();
+        // The find jumped to the second row and shows its match, though it is past the column's width.
+        assert!(shown.contains("[Row 2/8"), "{shown}");
+        let (x, y) = find(terminal.backend().buffer(), "amber").expect("the match is in view");
+        let buffer = terminal.backend().buffer();
+        assert_ne!(
+            buffer[(x, y)].style(),
+            buffer[(x - 2, y)].style(),
+            "and highlighted"
+        );
+        insta::assert_snapshot!(format!("find_{}x{}", size.0, size.1), shown);
+        app.update(Action::ClearFilter);
+        app.update(Action::StartFilter);
+        type_text(&mut app, "grain.{2}[ptr]");
+        app.update(Action::CycleMode);
+        settle(&mut app);
+        let shown = screen(&app);
+        assert!(shown.contains("regex"), "{shown}");
+        assert!(shown.contains("[Row 1/3"), "teal, plum, rust:\n{shown}");
+        insta::assert_snapshot!(format!("filter_regex_{}x{}", size.0, size.1), shown);
+    }
+}
+
+/// An archive with entries that are not databases, and one version on every database.
+fn skipped_app(size: (u16, u16)) -> App {
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut add = |name: &str, bytes: &[u8]| {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, name, bytes).unwrap();
+    };
+    add(
+        "databases/camera_viewpoints_and_angles.csv",
+        b"version,key,v\nv0.3.0,a,1\nv0.3.0,b,2\n",
+    );
+    add(
+        "databases/colours.csv",
+        b"version,key,hex\nv0.3.0,red,#f00\n",
+    );
+    add("databases/README.txt", b"not a database");
+    add("databases/.hidden.csv", b"version,key\n");
+    add("databases/deep/nested/x.csv", b"version,key\n");
+    let mut link = tar::Header::new_ustar();
+    link.set_entry_type(tar::EntryType::Symlink);
+    link.set_size(0);
+    link.set_cksum();
+    tar.append_link(&mut link, "databases/passwd.csv", "/etc/passwd")
+        .unwrap();
+    let raw = tar.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &raw).unwrap();
+    let catalog = catalog_of(&gz.finish().unwrap());
+    app_with(catalog, CacheState::Fresh, size)
+}
+
+#[test]
+fn skipped_entries_are_listed_with_their_reasons() {
+    for size in [(80, 24), (120, 40)] {
+        let mut app = skipped_app(size);
+        let shown = screen(&app);
+        assert!(
+            shown.contains("all v0.3.0"),
+            "a uniform version is said once:\n{shown}"
+        );
+        let header = shown.lines().nth(1).unwrap_or_default();
+        assert!(!header.contains("version"), "and has no column:\n{shown}");
+        assert!(
+            shown.contains("camera_viewpoints_and_angles"),
+            "names have the room:\n{shown}"
+        );
+        assert!(
+            shown.contains("README.txt") && shown.contains("SKIP"),
+            "{shown}"
+        );
+        insta::assert_snapshot!(format!("skipped_{}x{}", size.0, size.1), shown);
+        // Selected, a skipped entry says why, here and in Records.
+        for _ in 0..2 {
+            app.update(Action::Down);
+        }
+        let shown = screen(&app);
+        assert!(shown.contains("skipped:"), "{shown}");
+        assert!(
+            shown.contains("nothing to show: the archive entry"),
+            "{shown}"
+        );
+        insta::assert_snapshot!(format!("skipped_selected_{}x{}", size.0, size.1), shown);
+    }
+}
+
+#[test]
+fn stale_shows_what_changed_and_what_to_do() {
+    let before = catalog_of(&fixture_archive());
+    let places = "version,key,country\nv0.2.0,paris,France\nv0.2.0,oslo,Norge\nv0.2.0,rome,Italy\n";
+    let after = catalog_of(&tar_gz(&[
+        ("places.csv", places.as_bytes()),
+        ("wide.csv", b"version,key,alpha\nv0.1.0,row00,a\n"),
+    ]));
+    let diff = backstore::catalog::diff::diff(&before, &after);
+    let stale = CacheState::Stale {
+        changed: vec![Change {
+            database: "places".into(),
+            change: ChangeKind::Modified,
+        }],
+    };
+    for size in [(80, 24), (120, 40)] {
+        let mut app = app_with(before.clone(), stale.clone(), size);
+        app.update(Action::Focus(Pane::Cache));
+        assert!(
+            matches!(app.take_effects().as_slice(), [Effect::Diff]),
+            "a stale status asks for the diff"
+        );
+        app.done(Done::Diffed(Ok(Box::new(diff.clone()))));
+        let shown = screen(&app);
+        assert!(shown.contains("r reloads"), "{shown}");
+        insta::assert_snapshot!(format!("stale_diff_{}x{}", size.0, size.1), shown);
+        app.update(Action::ShowDiff);
+        let shown = screen(&app);
+        assert!(shown.contains(r#"country: "Norway" → "Norge""#), "{shown}");
+        assert!(
+            shown.contains("+ rome") && shown.contains("- lima"),
+            "{shown}"
+        );
+        insta::assert_snapshot!(format!("diff_overlay_{}x{}", size.0, size.1), shown);
+    }
+}
+
+#[test]
+fn frequency_and_statistics_overlays() {
+    let scores = "version,key,score,tag\nv0.1.0,a,3,x\nv0.1.0,b,10,y\nv0.1.0,c,-2.5,x\nv0.1.0,d,,x\nv0.1.0,e,10\n";
+    for size in [(80, 24), (120, 40)] {
+        let mut app = fixture_app(size);
+        app.update(Action::Focus(Pane::Records));
+        app.update(Action::Right);
+        app.update(Action::Frequency);
+        settle(&mut app);
+        let shown = screen(&app);
+        assert!(
+            shown.contains("Felidae") && shown.contains("42.9%"),
+            "{shown}"
+        );
+        insta::assert_snapshot!(format!("frequency_{}x{}", size.0, size.1), shown);
+        app.update(Action::Close);
+        let catalog = catalog_of(&tar_gz(&[("scores.csv", scores.as_bytes())]));
+        let mut app = app_with(catalog, CacheState::Fresh, size);
+        app.update(Action::Focus(Pane::Records));
+        app.update(Action::Right);
+        app.update(Action::Stats);
+        settle(&mut app);
+        let shown = screen(&app);
+        assert!(
+            shown.contains("mean") && shown.contains("5.1250"),
+            "{shown}"
+        );
+        insta::assert_snapshot!(format!("statistics_{}x{}", size.0, size.1), shown);
+    }
 }

@@ -152,7 +152,6 @@ impl<'a> Rows<'a> {
         })
     }
 
-    #[allow(clippy::too_many_lines)] // one pass over the rows, each case beside the others
     fn parse(mut self, path: &str, budget: &Budget) -> Result<ParsedCsv, ParseError> {
         let error = |rows: &Self, row: Row, problem| {
             ParseError::Csv(CsvError {

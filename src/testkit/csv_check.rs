@@ -255,7 +255,6 @@ fn reference(bytes: &[u8]) -> Expected {
 struct Disagreement(String);
 
 /// Our database against the expected one; says what differs first.
-#[allow(clippy::too_many_lines)] // one comparison per section, in the order a reader checks them
 fn compare(want: &ExpectedDb, db: &Database) -> Result<(), Disagreement> {
     let same = |what: &str, ours: String, reference: String| {
         if ours == reference {

@@ -1,4 +1,5 @@
-//! Every change to the inspector's state, as data: keys, mouse, ticks and worker results all become one of these.
+//! Every change to the inspector's state, as data: keys, mouse and ticks are an [`Action`], what a worker
+//! thread sends back is a [`Done`].
 
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -16,6 +17,8 @@ pub enum LoadKind {
     Startup,
     /// A forced rebuild from the archive.
     Cold,
+    /// `load_or_build` again, asked for by the user (after the archive changed): not timed.
+    Reload,
     /// A load from the cache file only.
     Warm,
 }
@@ -64,8 +67,12 @@ pub enum Action {
     /// The mouse wheel turned over a cell.
     Scroll { x: u16, y: u16, down: bool },
 
-    /// Start typing a filter or search in the focused pane.
+    /// Start typing a filter (Databases) or a find (Records) in the focused pane.
     StartInput,
+    /// Start typing a search that shows only the matching rows.
+    StartFilter,
+    /// Switch the search mode: substring, regex, fuzzy.
+    CycleMode,
     /// A character typed into the filter or search.
     Input(char),
     /// Delete the character before the text cursor.
@@ -86,6 +93,24 @@ pub enum Action {
     ClearFilter,
     /// Copy the current record as JSON to the clipboard.
     Copy,
+    /// Wrap long cells onto more lines, or cut them to one again.
+    ToggleWrap,
+    /// Sort by the focused column, ascending (again: the archive's order).
+    SortAscending,
+    /// Sort by the focused column, descending (again: the archive's order).
+    SortDescending,
+    /// Start typing a row number to go to.
+    StartJump,
+    /// A digit of a count before `G` (row number).
+    Count(char),
+    /// Copy the focused cell's value to the clipboard.
+    CopyCell,
+    /// The focused column's frequency table (value, count, %, bar).
+    Frequency,
+    /// The focused column's statistics.
+    Stats,
+    /// Filter the records to the value selected in the frequency table.
+    FilterValue,
 
     /// Compare the cache file with a fresh parse of the archive.
     Verify,
@@ -93,6 +118,10 @@ pub enum Action {
     DeleteOther,
     /// Read the cache status now instead of at the next poll.
     RefreshStatus,
+    /// Load the archive again (`load_or_build`: rebuilds a stale cache); retries a failed load.
+    Reload,
+    /// Show every change between the cached data and the archive.
+    ShowDiff,
 
     /// Rebuild from the archive and time it.
     Cold,
@@ -115,7 +144,12 @@ pub enum Action {
     Confirm,
     /// Answer no to the open question.
     Deny,
+}
 
+/// What a worker thread sends back: a result, never a user's intent, so `App::done` and `App::update`
+/// each match their own enum exhaustively.
+#[derive(Debug, Clone)]
+pub enum Done {
     /// A load finished.
     Loaded {
         kind: LoadKind,
@@ -125,6 +159,18 @@ pub enum Action {
     Status(Result<CacheStatus, String>),
     /// A search job finished (`None` when it was cancelled).
     SearchDone { id: u64, hits: Option<Vec<Hit>> },
+    /// A sort finished: the record positions in order, or why not.
+    Sorted {
+        id: u64,
+        result: Result<Vec<usize>, String>,
+    },
+    /// A frequency table or statistics finished.
+    InsightDone {
+        id: u64,
+        result: Result<super::state::insight::InsightResult, String>,
+    },
+    /// The record diff between the cache file and the archive, or why it could not be made.
+    Diffed(Result<Box<crate::catalog::diff::CatalogDiff>, String>),
     /// Verify finished: `Ok(None)` when cache and archive agree, `Ok(Some(difference))` otherwise.
     Verified(Result<Option<String>, String>),
     /// One run of a series finished.

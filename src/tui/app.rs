@@ -8,12 +8,14 @@ use std::time::SystemTime;
 
 use ratatui::layout::Rect;
 
-use super::action::{Action, LoadKind};
+use super::action::{Action, Done, LoadKind};
+use super::layout::{self, Areas};
 use super::state::cache::CachePane;
 use super::state::databases::DatabasesPane;
+use super::state::insight::{InsightJob, InsightPane};
 use super::state::records::{RecordsPane, SearchJob};
+use super::state::sort::SortJob;
 use super::state::timing::{Running, TimingPane};
-use super::ui::layout::{self, Areas};
 use crate::cache::LoadReport;
 use crate::catalog::Catalog;
 use crate::timing::SeriesOptions;
@@ -57,6 +59,12 @@ pub enum Overlay {
     Help {
         scroll: u16,
     },
+    /// Every change between the cached data and the archive.
+    Diff {
+        scroll: u16,
+    },
+    /// The focused column's frequency table or statistics.
+    Insight,
     /// The current record, transposed.
     Detail {
         scroll: u16,
@@ -73,13 +81,18 @@ pub enum Job {
     Remove(PathBuf),
     Verify,
     Status,
-    Export(serde_json::Value),
+    /// Write the series here (never over an existing file).
+    Export(serde_json::Value, PathBuf),
 }
 
 /// What `update` asks the loop to do outside the state.
 pub enum Effect {
     Job(Job),
     Search(SearchJob),
+    Sort(SortJob),
+    Insight(InsightJob),
+    /// Compare the cache file with the archive, record by record.
+    Diff,
     /// Put this text on the clipboard (OSC 52).
     Copy(String),
 }
@@ -110,6 +123,7 @@ pub struct App {
     pub records: RecordsPane,
     pub cache: CachePane,
     pub timing: TimingPane,
+    pub insight: InsightPane,
     /// The manager job running, if any.
     pub running: Option<Running>,
     series_cancel: Option<Arc<AtomicBool>>,
@@ -139,6 +153,7 @@ impl App {
             records: RecordsPane::default(),
             cache: CachePane::default(),
             timing: TimingPane::default(),
+            insight: InsightPane::default(),
             running: None,
             series_cancel: None,
             toast: None,
@@ -165,15 +180,16 @@ impl App {
     pub fn editing(&self) -> bool {
         match self.focus {
             Pane::Databases => self.databases.editing,
-            Pane::Records => self.records.editing,
-            _ => false,
+            Pane::Records => self.records.editing || self.records.jump.is_some(),
+            Pane::Timing => self.timing.export_to.is_some(),
+            Pane::Cache => false,
         }
     }
 
     /// Whether the Records pane shows its search line.
     pub fn search_line(&self) -> bool {
         let r = &self.records;
-        r.editing || r.filtered() || r.searching() || !r.input.is_empty()
+        r.editing || r.filtered() || r.searching() || !r.input.is_empty() || r.jump.is_some()
     }
 
     pub fn filter_line(&self) -> bool {
@@ -207,18 +223,18 @@ impl App {
         let dbs = layout::table_rows(areas.pane(Pane::Databases), u16::from(self.filter_line()));
         let n = self.databases.entries.len();
         self.databases.cursor.follow(n, usize::from(dbs.height));
-        let rows = layout::table_rows(areas.pane(Pane::Records), u16::from(self.search_line()));
-        self.records.height = usize::from(rows.height).max(1);
-        self.records.width = usize::from(rows.width);
         if let Some(catalog) = &self.catalog {
-            let len = self.records.len(catalog);
-            self.records.cursor.follow(len, self.records.height);
+            let search_line = self.search_line();
+            self.records
+                .relayout(catalog, areas.pane(Pane::Records), search_line);
         }
-        self.records.follow_column();
     }
 
     pub fn list_height(&self, pane: Pane) -> usize {
         let Some(areas) = self.areas() else { return 1 };
+        if pane == Pane::Records {
+            return self.records.height.max(1);
+        }
         let top = match pane {
             Pane::Databases => u16::from(self.filter_line()),
             _ => u16::from(self.search_line()),
@@ -257,6 +273,12 @@ impl App {
 
     pub fn update(&mut self, action: Action) {
         self.apply(action);
+        self.relayout();
+    }
+
+    /// Takes a worker's result.
+    pub fn done(&mut self, done: Done) {
+        self.apply_result(done);
         self.relayout();
     }
 }

@@ -19,6 +19,8 @@ pub enum Context {
     /// Typing a filter or search.
     Input,
     Detail,
+    Diff,
+    Insight,
     Help,
     Confirm,
 }
@@ -34,12 +36,14 @@ impl Context {
             Context::Timing => "[4] Timing",
             Context::Input => "While typing a filter or search",
             Context::Detail => "Record detail",
+            Context::Diff => "What changed (stale cache)",
+            Context::Insight => "Frequency table and statistics",
             Context::Help => "This help",
             Context::Confirm => "Questions",
         }
     }
 
-    pub const ALL: [Context; 10] = [
+    pub const ALL: [Context; 12] = [
         Context::Global,
         Context::Panes,
         Context::Databases,
@@ -48,12 +52,14 @@ impl Context {
         Context::Timing,
         Context::Input,
         Context::Detail,
+        Context::Diff,
+        Context::Insight,
         Context::Help,
         Context::Confirm,
     ];
 }
 
-/// A key with the modifiers that matter (Shift is part of the character or of BackTab).
+/// A key with the modifiers that matter (Shift is part of the character or of `BackTab`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key {
     pub code: KeyCode,
@@ -136,7 +142,8 @@ pub static BINDINGS: &[Binding] = &[
     bind(C::Databases, &[code(K::Enter)], "Enter", "browse its records", Action::Enter, true),
     bind(C::Databases, &[code(K::Esc)], "Esc", "clear the filter", Action::ClearFilter, false),
     bind(C::Records, &[code(K::Enter)], "Enter", "open the record", Action::Enter, true),
-    bind(C::Records, &[key('/')], "/", "fuzzy search", Action::StartInput, true),
+    bind(C::Records, &[key('/')], "/", "find", Action::StartInput, true),
+    bind(C::Records, &[key('&')], "&", "filter rows", Action::StartFilter, true),
     bind(C::Records, &[key('n')], "n", "next hit", Action::NextHit, true),
     bind(C::Records, &[key('N')], "N", "previous hit", Action::PrevHit, false),
     bind(C::Records, &[key('s')], "s", "search this database / all", Action::ToggleScope, false),
@@ -144,9 +151,19 @@ pub static BINDINGS: &[Binding] = &[
     bind(C::Records, &[key('h'), code(K::Left)], "h/←", "column left", Action::Left, false),
     bind(C::Records, &[key('l'), code(K::Right)], "l/→", "column right", Action::Right, false),
     bind(C::Records, &[key('y')], "y", "copy record as JSON", Action::Copy, true),
+    bind(C::Records, &[key('w')], "w", "wrap long cells / cut them", Action::ToggleWrap, false),
+    bind(C::Records, &[key('Y')], "Y", "copy the focused cell", Action::CopyCell, false),
+    bind(C::Records, &[key('[')], "[", "sort by this column ascending (again: off)", Action::SortAscending, false),
+    bind(C::Records, &[key(']')], "]", "sort by this column descending (again: off)", Action::SortDescending, false),
+    bind(C::Records, &[key(':')], ":N", "go to row N (or NG)", Action::StartJump, false),
+    bind(C::Records, &[key('F')], "F", "frequency table of this column", Action::Frequency, false),
+    bind(C::Records, &[key('I')], "I", "statistics of this column", Action::Stats, false),
     bind(C::Cache, &[key('v')], "v", "verify cache against archive", Action::Verify, true),
     bind(C::Cache, &[key('d')], "d", "delete selected old cache file", Action::DeleteOther, true),
-    bind(C::Cache, &[key('r')], "r", "re-read the status; retry a failed load", Action::RefreshStatus, false),
+    bind(C::Cache, &[key('r')], "r", "reload the archive (rebuilds a stale cache, retries a failed load)", Action::Reload, true),
+    bind(C::Cache, &[key('c')], "c", "rebuild the cache now", Action::Cold, false),
+    bind(C::Cache, &[key('D')], "D", "what changed (stale cache)", Action::ShowDiff, false),
+    bind(C::Cache, &[key('s')], "s", "re-read the status now", Action::RefreshStatus, false),
     bind(C::Timing, &[key('c')], "c", "cold load (rebuild)", Action::Cold, true),
     bind(C::Timing, &[key('w')], "w", "warm load (from cache)", Action::Warm, true),
     bind(C::Timing, &[key('b')], "b", "benchmark series", Action::Bench, true),
@@ -160,6 +177,7 @@ pub static BINDINGS: &[Binding] = &[
     bind(C::Input, &[code(K::Backspace)], "Bksp", "delete a character", Action::Backspace, false),
     bind(C::Input, &[ctrl('u')], "Ctrl-U", "empty the text", Action::ClearInput, false),
     bind(C::Input, &[ctrl('t'), code(K::Tab)], "Tab", "this database / all", Action::ToggleScope, true),
+    bind(C::Input, &[ctrl('r')], "Ctrl-R", "substring / regex / fuzzy", Action::CycleMode, true),
     bind(C::Input, &[code(K::Down), ctrl('n')], "↓", "next result", Action::Down, false),
     bind(C::Input, &[code(K::Up), ctrl('p')], "↑", "previous result", Action::Up, false),
     bind(C::Detail, &[key('j'), code(K::Down)], "j/↓", "scroll down", Action::Down, false),
@@ -168,6 +186,17 @@ pub static BINDINGS: &[Binding] = &[
     bind(C::Detail, &[key('n')], "n", "next record", Action::NextHit, true),
     bind(C::Detail, &[key('N')], "N", "previous record", Action::PrevHit, false),
     bind(C::Detail, &[code(K::Esc), key('q'), code(K::Enter)], "Esc/q", "close", Action::Close, true),
+    bind(C::Diff, &[key('j'), code(K::Down)], "j/↓", "scroll down", Action::Down, false),
+    bind(C::Diff, &[key('k'), code(K::Up)], "k/↑", "scroll up", Action::Up, false),
+    bind(C::Diff, &[key('r')], "r", "reload the archive", Action::Reload, true),
+    bind(C::Diff, &[key('c')], "c", "rebuild the cache now", Action::Cold, true),
+    bind(C::Diff, &[code(K::Esc), key('q')], "Esc/q", "close", Action::Close, true),
+    bind(C::Insight, &[key('j'), code(K::Down)], "j/↓", "next value", Action::Down, false),
+    bind(C::Insight, &[key('k'), code(K::Up)], "k/↑", "previous value", Action::Up, false),
+    bind(C::Insight, &[code(K::PageDown), ctrl('d')], "PgDn", "page down", Action::PageDown, false),
+    bind(C::Insight, &[code(K::PageUp), ctrl('u')], "PgUp", "page up", Action::PageUp, false),
+    bind(C::Insight, &[code(K::Enter)], "Enter", "filter the records to this value", Action::FilterValue, true),
+    bind(C::Insight, &[code(K::Esc), key('q')], "Esc/q", "close", Action::Close, true),
     bind(C::Help, &[key('j'), code(K::Down)], "j/↓", "scroll down", Action::Down, false),
     bind(C::Help, &[key('k'), code(K::Up)], "k/↑", "scroll up", Action::Up, false),
     bind(C::Help, &[code(K::Esc), key('q'), key('?')], "Esc/q", "close", Action::Close, true),
@@ -182,6 +211,8 @@ impl App {
             Overlay::Confirm(_) => return vec![C::Confirm],
             Overlay::Help { .. } => return vec![C::Help],
             Overlay::Detail { .. } => return vec![C::Detail],
+            Overlay::Diff { .. } => return vec![C::Diff],
+            Overlay::Insight => return vec![C::Insight],
             Overlay::None => {}
         }
         if self.editing() {
@@ -207,6 +238,9 @@ pub fn action_for(app: &App, event: KeyEvent) -> Option<Action> {
     if pressed == ctrl('c') {
         return Some(Action::Quit);
     }
+    if !control && let Some(count) = count_digit(app, event.code) {
+        return Some(count);
+    }
     let contexts = app.contexts();
     for context in &contexts {
         let found = BINDINGS
@@ -222,6 +256,19 @@ pub fn action_for(app: &App, event: KeyEvent) -> Option<Action> {
     }
 }
 
+/// Digits in the Records pane count rows for `G` (`12G`); a lone 1-4 still focuses its pane.
+fn count_digit(app: &App, code: KeyCode) -> Option<Action> {
+    match code {
+        KeyCode::Char(c @ '0'..='9')
+            if app.contexts().first() == Some(&C::Records)
+                && (c != '0' || app.records.typed_count.is_some()) =>
+        {
+            Some(Action::Count(c))
+        }
+        _ => None,
+    }
+}
+
 /// The footer's hints for what is live now.
 pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
     let contexts = app.contexts();
@@ -230,7 +277,7 @@ pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
     contexts
         .iter()
         .flat_map(|c| BINDINGS.iter().filter(move |b| b.context == *c && b.hint))
-        .filter(|b| scoped || !matches!(b.action, Action::ToggleScope))
+        .filter(|b| scoped || !matches!(b.action, Action::ToggleScope | Action::CycleMode))
         .map(|b| (b.label, b.help))
         .collect()
 }
@@ -271,4 +318,29 @@ pub fn describe(key: &Key) -> String {
     } else {
         base
     }
+}
+
+/// Every binding as a Markdown list, by context: the README's list of keys is this text.
+pub fn markdown() -> String {
+    let mut out = String::new();
+    for (title, bindings) in help_sections() {
+        if bindings.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("- **{title}**: "));
+        let items: Vec<String> = bindings
+            .iter()
+            .map(|b| {
+                let keys: Vec<String> = b
+                    .keys
+                    .iter()
+                    .map(|k| format!("`{}`", describe(k)))
+                    .collect();
+                format!("{} {}", keys.join("/"), b.help)
+            })
+            .collect();
+        out.push_str(&items.join("; "));
+        out.push('\n');
+    }
+    out
 }

@@ -4,12 +4,15 @@
 pub mod action;
 pub mod app;
 mod clipboard;
+pub mod input;
 pub mod keys;
+pub mod layout;
 mod results;
 pub mod state;
 pub mod text;
 pub mod ui;
 mod update;
+mod update_records;
 pub mod worker;
 
 use std::io::Write;
@@ -37,13 +40,13 @@ const TICK: Duration = Duration::from_millis(250);
 /// Opens the inspector on the manager's data and returns when the user quits. The terminal is restored on
 /// every way out, a panic included.
 pub fn run(manager: Arc<CacheManager>) -> anyhow::Result<()> {
+    let mut terminal = open_terminal()?;
     init_logging(&manager);
     let mut app = App::new(manager.options().source.label(), SystemTime::now());
     app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
         app.abbreviations.push((home.into(), "~".into()));
     }
-    let mut terminal = ratatui::init();
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let _ = execute!(std::io::stdout(), DisableMouseCapture);
@@ -55,6 +58,29 @@ pub fn run(manager: Arc<CacheManager>) -> anyhow::Result<()> {
     let _ = execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
     result
+}
+
+/// What to say when there is no terminal to draw on (a pipe, CI, `</dev/null` without a controlling tty).
+const NO_TERMINAL: &str = "the inspector needs a terminal to draw on and read keys from; \
+    `backstore status` (and the other subcommands) work without one";
+
+/// The terminal in raw mode on the alternate screen, or an error in one line when there is none: drawing
+/// into a pipe helps nobody, and ratatui's own `init` would panic.
+fn open_terminal() -> anyhow::Result<DefaultTerminal> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!("{NO_TERMINAL} (standard output is not a terminal)");
+    }
+    match ratatui::try_init() {
+        Ok(terminal) => Ok(terminal),
+        Err(e) => {
+            // Raw mode may be on already when the alternate screen failed.
+            if let Err(restore) = ratatui::try_restore() {
+                tracing::warn!(error = %restore, "restoring the terminal failed");
+            }
+            Err(anyhow::anyhow!("{NO_TERMINAL} ({e})"))
+        }
+    }
 }
 
 /// Logs go to `<data dir>/backstore.log`, never to the terminal being drawn on; no data dir, no logs. The
@@ -120,7 +146,7 @@ fn event_loop(
         activity.clone(),
         tx.clone(),
     );
-    spawn_input(tx.clone(), stop.clone())?;
+    input::spawn(tx.clone(), stop.clone())?;
     worker::spawn_watcher(manager.clone(), activity.clone(), tx.clone(), stop.clone());
     info!(source = %app.source, "inspector started");
 
@@ -160,9 +186,12 @@ fn run_loop(
         for effect in app.take_effects() {
             match effect {
                 Effect::Job(job) => {
-                    worker::spawn_job(job, manager.clone(), activity.clone(), tx.clone())
+                    worker::spawn_job(job, manager.clone(), activity.clone(), tx.clone());
                 }
                 Effect::Search(job) => worker::spawn_search(job, tx.clone()),
+                Effect::Sort(job) => worker::spawn_sort(job, tx.clone()),
+                Effect::Diff => worker::spawn_diff(manager.clone(), tx.clone()),
+                Effect::Insight(job) => worker::spawn_insight(job, tx.clone()),
                 Effect::Copy(text) => {
                     let mut out = std::io::stdout();
                     if let Err(e) = clipboard::copy(&mut out, &text) {
@@ -182,12 +211,13 @@ fn run_loop(
 }
 
 fn handle(app: &mut App, event: Event) {
-    let action = match event {
-        Event::Action(action) => Some(*action),
-        Event::Input(input) => translate(app, input),
-    };
-    if let Some(action) = action {
-        app.update(action);
+    match event {
+        Event::Done(done) => app.done(*done),
+        Event::Input(input) => {
+            if let Some(action) = translate(app, input) {
+                app.update(action);
+            }
+        }
     }
 }
 
@@ -215,28 +245,4 @@ fn translate(app: &App, input: event::Event) -> Option<Action> {
         event::Event::Resize(w, h) => Some(Action::Resize(w, h)),
         _ => None,
     }
-}
-
-/// Reads terminal input on its own thread, polling so it ends when the loop does.
-fn spawn_input(tx: Sender<Event>, stop: Arc<AtomicBool>) -> anyhow::Result<()> {
-    std::thread::Builder::new()
-        .name("input".into())
-        .spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                match event::poll(Duration::from_millis(100)) {
-                    Ok(true) => match event::read() {
-                        Ok(ev) => {
-                            if tx.send(Event::Input(ev)).is_err() {
-                                return;
-                            }
-                        }
-                        Err(_) => return,
-                    },
-                    Ok(false) => {}
-                    Err(_) => return,
-                }
-            }
-        })
-        .context("starting the input thread")?;
-    Ok(())
 }

@@ -1,43 +1,67 @@
 //! How worker results change the App: loads refresh the panes in place, statuses feed the Cache pane,
 //! series runs feed the Timing pane.
 
-use super::action::{Action, LoadKind};
+use super::action::{Done, LoadKind};
 use super::app::App;
 use super::state::cache::VerifyState;
 use super::state::timing::Running;
 use crate::cache::Loaded;
 use crate::timing;
+use crate::tui::text;
 
 impl App {
-    pub(super) fn apply_result(&mut self, action: Action) {
-        match action {
-            Action::Loaded { kind, result } => {
+    pub(super) fn apply_result(&mut self, done: Done) {
+        match done {
+            Done::Loaded { kind, result } => {
                 if kind != LoadKind::Startup {
                     self.finish();
                 }
                 match result {
                     Ok(loaded) => self.loaded(kind, loaded),
                     Err(e) if kind == LoadKind::Startup => self.load_error = Some(e),
+                    Err(e) if kind == LoadKind::Reload => {
+                        self.notify(format!("reload failed: {e}"));
+                    }
                     Err(e) => {
                         self.notify(format!("load failed: {e}"));
                         self.timing.error = Some(e);
                     }
                 }
             }
-            Action::Status(status) => {
+            Done::Status(status) => {
                 // An archive that could not be read and now can (fixed on disk): load it, once per recovery.
                 let recovered = status.is_ok() && self.cache.error.is_some();
-                self.cache.set_status(status);
+                if self.cache.set_status(status) {
+                    self.push(super::app::Effect::Diff);
+                }
                 if recovered {
                     self.retry_load();
                 }
             }
-            Action::SearchDone { id, hits } => {
+            Done::SearchDone { id, hits } => {
                 if let Some(catalog) = self.catalog.clone() {
                     self.records.search_done(&catalog, id, hits);
                 }
             }
-            Action::Verified(result) => {
+            Done::Sorted { id, result } => {
+                if let Some(catalog) = self.catalog.clone() {
+                    self.records.sort_done(&catalog, id, result);
+                }
+                if let Some(e) = &self.records.sort.error {
+                    let e = e.clone();
+                    self.notify(format!("sort failed: {e}"));
+                }
+            }
+            Done::InsightDone { id, result } => self.insight.done(id, result),
+            // A diff for an archive that is no longer stale (reloaded meanwhile) is dropped.
+            Done::Diffed(result) if self.cache.stale() => {
+                self.cache.diff = match result {
+                    Ok(diff) => super::state::cache::DiffState::Done(std::sync::Arc::new(*diff)),
+                    Err(e) => super::state::cache::DiffState::Failed(e),
+                };
+            }
+            Done::Diffed(_) => {}
+            Done::Verified(result) => {
                 self.finish();
                 self.cache.verify = match result {
                     Ok(None) => VerifyState::Same,
@@ -45,7 +69,7 @@ impl App {
                     Err(e) => VerifyState::Failed(e),
                 };
             }
-            Action::SeriesProgress(progress, sample) => {
+            Done::SeriesProgress(progress, sample) => {
                 self.running = Some(Running::Series(Some(progress)));
                 if !progress.warmup {
                     self.timing
@@ -69,7 +93,7 @@ impl App {
                     .into(),
                 });
             }
-            Action::SeriesDone { result, cancelled } => {
+            Done::SeriesDone { result, cancelled } => {
                 self.finish();
                 self.timing.cancelled = cancelled;
                 match result {
@@ -87,16 +111,16 @@ impl App {
                     }
                 }
             }
-            Action::Invalidated(result) => {
+            Done::Invalidated(result) => {
                 self.finish();
                 match result {
                     Ok(n) => {
-                        self.notify(format!("cache deleted ({n} files); the loaded data stays"))
+                        self.notify(format!("cache deleted ({n} files); the loaded data stays"));
                     }
                     Err(e) => self.notify(format!("could not delete the cache: {e}")),
                 }
             }
-            Action::Removed(result) => {
+            Done::Removed(result) => {
                 self.finish();
                 match result {
                     Ok(path) => {
@@ -106,14 +130,13 @@ impl App {
                     Err(e) => self.notify(format!("could not delete: {e}")),
                 }
             }
-            Action::Exported(result) => match result {
+            Done::Exported(result) => match result {
                 Ok(path) => {
                     let shown = self.show_path(&path);
                     self.notify(format!("series exported to {shown}"));
                 }
                 Err(e) => self.notify(format!("export failed: {e}")),
             },
-            _ => {}
         }
     }
 
@@ -129,13 +152,25 @@ impl App {
         self.catalog = Some(catalog.clone());
         self.records.db = if reopened { db } else { None };
         self.records.select(&catalog, db);
-        if !self.records.input.trim().is_empty() {
-            self.search(true);
-        } else {
+        if self.records.input.trim().is_empty() {
             self.records.applied = None;
+        } else {
+            self.search(true);
+        }
+        // A sort shown or running is made again on the new data.
+        if let Some(job) = self.records.sort.again(&catalog) {
+            self.push(super::app::Effect::Sort(job));
         }
         let timed = match kind {
             LoadKind::Startup => None,
+            LoadKind::Reload => {
+                self.notify(format!(
+                    "reloaded: {} ({} records)",
+                    report.outcome.summary(),
+                    text::thousands(report.records)
+                ));
+                None
+            }
             LoadKind::Cold => Some(timing::LoadKind::Cold),
             LoadKind::Warm => Some(timing::LoadKind::Warm),
         };

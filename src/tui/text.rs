@@ -115,6 +115,50 @@ pub fn highlight(
     Line::from(spans)
 }
 
+/// Like [`highlight`], but when the first matched character would fall past `max` the text starts later,
+/// after a `…`, so the match is in view with a few characters before it.
+pub fn highlight_in_view(
+    s: &str,
+    positions: &[usize],
+    max: usize,
+    base: Style,
+    mark: Style,
+) -> Line<'static> {
+    const CONTEXT: usize = 4;
+    let Some(&first) = positions.first() else {
+        return highlight(s, positions, max, base, mark);
+    };
+    let chars: Vec<(usize, char)> = s.char_indices().collect();
+    let before: usize = chars.iter().take(first).map(|(_, c)| char_width(*c)).sum();
+    // The first match: its run of consecutive positions.
+    let run = positions
+        .iter()
+        .enumerate()
+        .take_while(|(i, p)| **p == first + i)
+        .count();
+    let matched: usize = chars
+        .iter()
+        .skip(first)
+        .take(run)
+        .map(|(_, c)| char_width(*c))
+        .sum();
+    let skip = first.saturating_sub(CONTEXT);
+    if before + matched < max || max < 2 + CONTEXT || skip == 0 {
+        return highlight(s, positions, max, base, mark);
+    }
+    let Some(&(byte, _)) = chars.get(skip) else {
+        return highlight(s, positions, max, base, mark);
+    };
+    let shifted: Vec<usize> = positions
+        .iter()
+        .filter(|p| **p >= skip)
+        .map(|p| p - skip)
+        .collect();
+    let mut line = highlight(&s[byte..], &shifted, max - 1, base, mark);
+    line.spans.insert(0, Span::styled("…", base));
+    line
+}
+
 fn style(marked: bool, base: Style, mark: Style) -> Style {
     if marked { base.patch(mark) } else { base }
 }
@@ -171,6 +215,19 @@ mod tests {
         assert_eq!(fit("abc\ndef", 20), "abc↵def");
         assert_eq!(width("e\u{301}t\u{e9}"), 3);
         assert_eq!(fit("anything", 0), "");
+    }
+
+    #[test]
+    fn a_match_past_the_width_is_scrolled_into_view() {
+        let s = format!("{}needle end", "x".repeat(50));
+        let positions: Vec<usize> = (50..56).collect();
+        let line = highlight_in_view(&s, &positions, 20, Style::new(), Style::new());
+        let shown: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert!(shown.starts_with("…xxxxneedle"), "{shown}");
+        assert!(unicode_width::UnicodeWidthStr::width(shown.as_str()) <= 20);
+        // A match already in view is drawn from the start.
+        let line = highlight_in_view("needle x", &[0, 1], 20, Style::new(), Style::new());
+        assert_eq!(line.spans[0].content, "ne");
     }
 
     #[test]

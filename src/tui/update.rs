@@ -7,7 +7,6 @@ use super::action::{Action, LoadKind};
 use super::app::{App, Effect, Job, Overlay, Pane, Question};
 use super::state::records::SearchScope;
 use super::state::timing::{MAX_RUNS, Running, WARMUP};
-use crate::record::RecordData;
 use crate::timing::{self, SeriesOptions};
 
 /// Lines the mouse wheel moves.
@@ -15,11 +14,30 @@ const WHEEL: isize = 3;
 
 impl App {
     pub(super) fn apply(&mut self, action: Action) {
+        // Digits typed in Records wait for G; anything else a person does first ends the count.
+        if self.records.typed_count.is_some() && ends_count(&action) {
+            let (digits, _) = self.records.typed_count.take().unwrap_or_default();
+            if matches!(action, Action::Bottom) {
+                if let (Some(catalog), Ok(n)) = (self.catalog.clone(), digits.parse::<usize>()) {
+                    self.records.go_to_row(&catalog, n);
+                }
+                return;
+            }
+            self.count_as_focus(&digits);
+        }
         match action {
             Action::Quit => self.quit = true,
             Action::Tick(now) => {
                 self.now = now;
                 self.ticks += 1;
+                // A lone 1-4 not followed by G within half a second was a focus key.
+                if let Some((digits, at)) = &self.records.typed_count
+                    && self.ticks >= at + 2
+                {
+                    let digits = digits.clone();
+                    self.records.typed_count = None;
+                    self.count_as_focus(&digits);
+                }
                 if self.toast.as_ref().is_some_and(|t| t.until <= self.ticks) {
                     self.toast = None;
                 }
@@ -35,7 +53,12 @@ impl App {
                 }
             }
             Action::ToggleZoom => self.zoom = !self.zoom,
-            Action::Close => self.overlay = Overlay::None,
+            Action::Close => {
+                if self.overlay == Overlay::Insight {
+                    self.insight.close();
+                }
+                self.overlay = Overlay::None;
+            }
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
             Action::PageUp => self.move_by(-(self.list_height(self.focus) as isize)),
@@ -48,11 +71,51 @@ impl App {
             Action::Click { x, y } => self.click(x, y),
             Action::Scroll { x, y, down } => self.wheel(x, y, down),
             Action::StartInput => self.start_input(),
+            Action::StartFilter => {
+                if self.focus == Pane::Records && self.catalog.is_some() {
+                    self.records
+                        .start_search(super::state::records::Intent::Filter);
+                }
+            }
+            Action::CycleMode => {
+                if self.focus == Pane::Records {
+                    self.records.cycle_mode();
+                    self.search(false);
+                }
+            }
             Action::Input(c) => self.edit(|text| text.push(c)),
             Action::Backspace => self.edit(|text| {
                 text.pop();
             }),
             Action::ClearInput => self.edit(String::clear),
+            Action::AcceptInput
+                if self.focus == Pane::Timing && self.timing.export_to.is_some() =>
+            {
+                let path = self.timing.export_to.take().unwrap_or_default();
+                match &self.timing.series {
+                    Some(series) if !path.trim().is_empty() => self.push(Effect::Job(Job::Export(
+                        series.to_json(),
+                        std::path::PathBuf::from(path),
+                    ))),
+                    _ => self.notify("nothing written: no file name"),
+                }
+            }
+            Action::CancelInput
+                if self.focus == Pane::Timing && self.timing.export_to.is_some() =>
+            {
+                self.timing.export_to = None;
+                self.notify("export cancelled");
+            }
+            Action::AcceptInput if self.focus == Pane::Records && self.records.jump.is_some() => {
+                let typed = self.records.jump.take().unwrap_or_default();
+                match (self.catalog.clone(), typed.parse::<usize>()) {
+                    (Some(catalog), Ok(n)) => self.records.go_to_row(&catalog, n),
+                    _ => self.notify("type a row number after :"),
+                }
+            }
+            Action::CancelInput if self.focus == Pane::Records && self.records.jump.is_some() => {
+                self.records.jump = None;
+            }
             Action::AcceptInput => {
                 self.databases.editing = false;
                 self.records.editing = false;
@@ -69,10 +132,37 @@ impl App {
                 }
             }
             Action::Copy => self.copy(),
+            Action::ToggleWrap => self.records.wrap = !self.records.wrap,
+            Action::SortAscending | Action::SortDescending => {
+                let direction = match action {
+                    Action::SortAscending => crate::insight::Direction::Ascending,
+                    _ => crate::insight::Direction::Descending,
+                };
+                self.sort(direction);
+            }
+            Action::StartJump => {
+                if self.catalog.is_some() {
+                    self.records.jump = Some(String::new());
+                }
+            }
+            Action::Count(d) => {
+                let ticks = self.ticks;
+                let (digits, _) = self
+                    .records
+                    .typed_count
+                    .get_or_insert((String::new(), ticks));
+                if digits.len() < 12 {
+                    digits.push(d);
+                }
+            }
+            Action::CopyCell => self.copy_cell(),
+            Action::Frequency => self.insight(super::state::insight::InsightKind::Frequency),
+            Action::Stats => self.insight(super::state::insight::InsightKind::Stats),
+            Action::FilterValue => self.filter_value(),
             Action::Verify => {
                 self.cache.verify = super::state::cache::VerifyState::Running;
                 if !self.start(Job::Verify, Running::Verify) {
-                    self.cache.verify = Default::default();
+                    self.cache.verify = super::state::cache::VerifyState::default();
                 }
             }
             Action::DeleteOther => match self.selected_other() {
@@ -80,10 +170,24 @@ impl App {
                 None => self.notify("no other cache files to delete"),
             },
             Action::RefreshStatus if self.load_error.is_some() && self.catalog.is_none() => {
-                self.retry_load()
+                self.retry_load();
             }
             Action::RefreshStatus => self.push(Effect::Job(Job::Status)),
+            Action::Reload if self.catalog.is_none() => self.retry_load(),
+            Action::Reload => {
+                self.overlay = Overlay::None;
+                self.start(Job::Load(LoadKind::Reload), Running::Reload);
+            }
+            Action::ShowDiff => match &self.cache.diff {
+                super::state::cache::DiffState::NotRun => {
+                    self.notify("nothing to compare: the cache is not stale");
+                }
+                _ => self.overlay = Overlay::Diff { scroll: 0 },
+            },
             Action::Cold => {
+                if matches!(self.overlay, Overlay::Diff { .. }) {
+                    self.overlay = Overlay::None;
+                }
                 self.start(
                     Job::Load(LoadKind::Cold),
                     Running::Load(timing::LoadKind::Cold),
@@ -109,25 +213,29 @@ impl App {
             }
             Action::MoreRuns => {
                 self.timing.runs =
-                    (self.timing.runs + run_step(self.timing.runs, true)).min(MAX_RUNS)
+                    (self.timing.runs + run_step(self.timing.runs, true)).min(MAX_RUNS);
             }
             Action::FewerRuns => {
                 self.timing.runs = self
                     .timing
                     .runs
                     .saturating_sub(run_step(self.timing.runs, false))
-                    .max(1)
+                    .max(1);
             }
             Action::Cancel => self.cancel_series(),
             Action::Export => match &self.timing.series {
                 Some(series) if !series.cold.is_empty() || !series.warm.is_empty() => {
-                    self.push(Effect::Job(Job::Export(series.to_json())))
+                    // Where it goes is asked, with a name in the current folder offered.
+                    let stamp: String = crate::cache::report::rfc3339(self.now)
+                        .chars()
+                        .filter(char::is_ascii_alphanumeric)
+                        .collect();
+                    self.timing.export_to = Some(format!("backstore-bench-{stamp}.json"));
                 }
                 _ => self.notify("no series to export yet: press b to run one"),
             },
             Action::Confirm => self.confirm(),
             Action::Deny => self.overlay = Overlay::None,
-            result => self.apply_result(result),
         }
     }
 
@@ -141,8 +249,9 @@ impl App {
                 *scroll = (*scroll).min(super::ui::help::max_scroll(screen));
                 return;
             }
-            Overlay::Detail { scroll } => return scroll_by(scroll),
+            Overlay::Detail { scroll } | Overlay::Diff { scroll } => return scroll_by(scroll),
             Overlay::Confirm(_) => return,
+            Overlay::Insight => return self.insight.step(delta.clamp(-1000, 1000)),
             Overlay::None => {}
         }
         let Some(catalog) = self.catalog.clone() else {
@@ -179,7 +288,7 @@ impl App {
     /// How far a text pane scrolls as drawn now, so a key back up moves at once after scrolling past the end.
     fn scroll_limit(&self, pane: Pane) -> u16 {
         let Some(areas) = self.areas() else { return 0 };
-        let inner = super::ui::layout::inner(areas.pane(pane));
+        let inner = super::layout::inner(areas.pane(pane));
         let theme = super::ui::theme::Theme::new(true);
         let width = usize::from(inner.width);
         let lines = match pane {
@@ -245,11 +354,14 @@ impl App {
             Pane::Databases => u16::from(self.filter_line()),
             _ => u16::from(self.search_line()),
         };
-        let rows = super::ui::layout::table_rows(areas.pane(pane), top);
+        let rows = match pane {
+            Pane::Records => self.records.rows_area(areas.pane(pane), self.search_line()),
+            _ => super::layout::table_rows(areas.pane(pane), top),
+        };
         if y < rows.y || y >= rows.bottom() {
             return;
         }
-        let line = usize::from(y - rows.y);
+        let mut line = usize::from(y - rows.y);
         match pane {
             Pane::Databases => {
                 let pos = self.databases.cursor.offset + line;
@@ -262,7 +374,17 @@ impl App {
             }
             Pane::Records => {
                 if let Some(catalog) = self.catalog.clone() {
-                    let pos = self.records.cursor.offset + line;
+                    // Wrapped rows take several lines: count rows, not lines.
+                    let mut row = None;
+                    for (i, height) in self.records.heights.iter().enumerate() {
+                        if line < *height {
+                            row = Some(i);
+                            break;
+                        }
+                        line -= height;
+                    }
+                    let Some(row) = row else { return };
+                    let pos = self.records.cursor.offset + row;
                     if pos < self.records.len(&catalog) {
                         self.records.set_row(&catalog, pos);
                     }
@@ -293,7 +415,9 @@ impl App {
     fn start_input(&mut self) {
         match self.focus {
             Pane::Databases => self.databases.editing = true,
-            Pane::Records if self.catalog.is_some() => self.records.editing = true,
+            Pane::Records if self.catalog.is_some() => self
+                .records
+                .start_search(super::state::records::Intent::Find),
             _ => {}
         }
     }
@@ -308,11 +432,22 @@ impl App {
                     self.show_selected_database();
                 }
             }
+            Pane::Timing => {
+                if let Some(path) = &mut self.timing.export_to {
+                    change(path);
+                }
+            }
             Pane::Records => {
+                if let Some(jump) = &mut self.records.jump {
+                    change(jump);
+                    jump.retain(|c| c.is_ascii_digit());
+                    jump.truncate(12);
+                    return;
+                }
                 change(&mut self.records.input);
                 self.search(false);
             }
-            _ => {}
+            Pane::Cache => {}
         }
     }
 
@@ -347,41 +482,6 @@ impl App {
         self.search(false);
     }
 
-    /// The current record as JSON, with the archive's short hash, onto the clipboard.
-    fn copy(&mut self) {
-        let Some(catalog) = self.catalog.clone() else {
-            return;
-        };
-        let Some(row) = self.records.current(&catalog) else {
-            return self.notify("no record to copy");
-        };
-        let Some(record) = catalog
-            .databases()
-            .get(row.db)
-            .and_then(|d| d.record(row.record))
-        else {
-            return;
-        };
-        let data = RecordData::from(record);
-        let mut json = serde_json::to_value(&data).unwrap_or_default();
-        if let Some(map) = json.as_object_mut() {
-            let hash = self
-                .cache
-                .status
-                .as_ref()
-                .map(|s| crate::hex::encode(&s.archive.sha256[..6]));
-            map.insert("archive".into(), hash.into());
-        }
-        let text = serde_json::to_string_pretty(&json).unwrap_or_default();
-        self.notify(format!(
-            "copied {}/{} as JSON ({} bytes)",
-            data.database,
-            data.key,
-            text.len()
-        ));
-        self.push(Effect::Copy(text));
-    }
-
     fn selected_other(&self) -> Option<std::path::PathBuf> {
         let status = self.cache.status.as_ref()?;
         status
@@ -402,6 +502,15 @@ impl App {
             other => self.overlay = other,
         }
     }
+}
+
+/// Whether a person did something other than type a count's digits (so the count is over); worker
+/// results are not actions and never end it.
+fn ends_count(action: &Action) -> bool {
+    !matches!(
+        action,
+        Action::Count(_) | Action::Tick(_) | Action::Resize(..)
+    )
 }
 
 /// `+`/`-` move by 1 up to 10 runs, then by 5, then by 10 past 50.

@@ -1,8 +1,21 @@
 //! The Cache pane: the last status read and what verify found. The verdict is the status's own state, so the
 //! inspector and `backstore status` always say the same.
 
+use std::sync::Arc;
+
 use crate::cache::report::verdicts;
 use crate::cache::{CacheState, CacheStatus};
+use crate::catalog::diff::CatalogDiff;
+
+/// The record diff shown while the cache is stale: what changed between the cache file and the archive.
+#[derive(Debug, Clone, Default)]
+pub enum DiffState {
+    #[default]
+    NotRun,
+    Running,
+    Done(Arc<CatalogDiff>),
+    Failed(String),
+}
 
 /// The verify command's state.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -52,12 +65,27 @@ pub struct CachePane {
     /// Selected row among the other-version cache files.
     pub selected: usize,
     pub scroll: u16,
+    pub diff: DiffState,
+    /// The archive hash the diff was made for: a new one (the archive changed again) asks for another.
+    diff_for: Option<[u8; 32]>,
 }
 
 impl CachePane {
-    pub fn set_status(&mut self, status: Result<CacheStatus, String>) {
+    /// Takes a new status; true when it is stale for an archive not yet diffed, so a diff should run.
+    pub fn set_status(&mut self, status: Result<CacheStatus, String>) -> bool {
+        let mut wants_diff = false;
         match status {
             Ok(status) => {
+                if matches!(status.state, CacheState::Stale { .. }) {
+                    if self.diff_for != Some(status.archive.sha256) {
+                        self.diff_for = Some(status.archive.sha256);
+                        self.diff = DiffState::Running;
+                        wants_diff = true;
+                    }
+                } else {
+                    self.diff_for = None;
+                    self.diff = DiffState::NotRun;
+                }
                 let changed_file = self
                     .status
                     .as_ref()
@@ -76,6 +104,13 @@ impl CachePane {
             }
             Err(e) => self.error = Some(e),
         }
+        wants_diff
+    }
+
+    pub fn stale(&self) -> bool {
+        self.status
+            .as_ref()
+            .is_some_and(|s| matches!(s.state, CacheState::Stale { .. }))
     }
 
     /// The verdict and the reason for it: the status's state, as `backstore status` prints it.

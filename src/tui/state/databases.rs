@@ -6,11 +6,13 @@ use fuzzy_matcher::skim::SkimMatcherV2;
 use super::Cursor;
 use crate::catalog::Catalog;
 
-/// A row of the list: a loaded database or one that failed to parse, by position in the catalog.
+/// A row of the list: a loaded database, one that failed to parse, or an archive entry that was not taken
+/// as a database, by position in the catalog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entry {
     Loaded(usize),
     Failed(usize),
+    Skipped(usize),
 }
 
 #[derive(Debug, Default)]
@@ -21,6 +23,8 @@ pub struct DatabasesPane {
     pub cursor: Cursor,
     /// The version most databases carry; the others are flagged.
     pub common_version: Option<String>,
+    /// Whether every versioned database carries that version (it is then said once, in the title).
+    pub uniform_version: bool,
 }
 
 impl DatabasesPane {
@@ -48,12 +52,26 @@ impl DatabasesPane {
                 .map(|(i, f)| (f.name.as_str(), Entry::Failed(i))),
         );
         entries.sort_by(|a, b| a.0.cmp(b.0));
+        // Skipped entries come after the databases, in archive order: they are what was left out.
+        entries.extend(
+            catalog
+                .skipped()
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| keep(&s.path))
+                .map(|(i, s)| (s.path.as_str(), Entry::Skipped(i))),
+        );
         let pos = selected
             .and_then(|name| entries.iter().position(|(n, _)| *n == name))
             .unwrap_or(0);
         self.entries = entries.into_iter().map(|(_, e)| e).collect();
         self.cursor.set(pos, self.entries.len(), height);
         self.common_version = common_version(catalog);
+        self.uniform_version = catalog
+            .databases()
+            .iter()
+            .filter_map(|d| d.version())
+            .all(|v| Some(v) == self.common_version.as_deref());
     }
 
     pub fn selected(&self) -> Option<Entry> {
@@ -64,6 +82,7 @@ impl DatabasesPane {
         match self.selected()? {
             Entry::Loaded(i) => catalog.databases().get(i).map(|d| d.name().to_string()),
             Entry::Failed(i) => catalog.failed().get(i).map(|f| f.name.clone()),
+            Entry::Skipped(i) => catalog.skipped().get(i).map(|s| s.path.clone()),
         }
     }
 
@@ -71,7 +90,7 @@ impl DatabasesPane {
     pub fn selected_database(&self) -> Option<usize> {
         match self.selected()? {
             Entry::Loaded(i) => Some(i),
-            Entry::Failed(_) => None,
+            Entry::Failed(_) | Entry::Skipped(_) => None,
         }
     }
 }

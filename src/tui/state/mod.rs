@@ -1,8 +1,13 @@
 //! One small state struct per pane; `App` coordinates them.
 
 pub mod cache;
+pub mod columns;
 pub mod databases;
+pub mod find;
+pub mod honest;
+pub mod insight;
 pub mod records;
+pub mod sort;
 pub mod timing;
 
 /// A cursor over a list with a scroll offset that keeps it on screen.

@@ -25,6 +25,7 @@ pub enum Running {
     Verify,
     Invalidate,
     Remove,
+    Reload,
 }
 
 impl Running {
@@ -43,6 +44,7 @@ impl Running {
             Running::Verify => "verify: comparing cache and archive".into(),
             Running::Invalidate => "deleting the cache".into(),
             Running::Remove => "deleting a cache file".into(),
+            Running::Reload => "reloading the archive".into(),
         }
     }
 
@@ -74,6 +76,8 @@ pub struct TimingPane {
     /// Whether the last series was cancelled before it finished.
     pub cancelled: bool,
     pub scroll: u16,
+    /// The file the series is about to be written to, while the user edits it.
+    pub export_to: Option<String>,
 }
 
 impl Default for TimingPane {
@@ -86,6 +90,7 @@ impl Default for TimingPane {
             error: None,
             cancelled: false,
             scroll: 0,
+            export_to: None,
         }
     }
 }

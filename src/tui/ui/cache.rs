@@ -11,7 +11,7 @@ use crate::cache::report::{age, rfc3339};
 use crate::cache::{ChangeKind, Outcome};
 use crate::hex;
 use crate::tui::app::{App, Pane};
-use crate::tui::state::cache::{Verdict, VerifyState};
+use crate::tui::state::cache::{DiffState, Verdict, VerifyState};
 use crate::tui::text;
 
 const LABEL: usize = 9;
@@ -43,6 +43,24 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
             theme.warning(),
         )));
         return lines;
+    }
+    if verdict == Verdict::Stale {
+        lines.push(Line::from(Span::styled(
+            super::diff::WHAT_TO_DO,
+            theme.warning(),
+        )));
+        match &pane.diff {
+            DiffState::NotRun => {}
+            DiffState::Running => lines.push(Line::from(Span::styled(
+                "comparing the cache with the archive, record by record…",
+                theme.dim(),
+            ))),
+            DiffState::Failed(e) => lines.push(Line::from(Span::styled(
+                format!("could not compare: {e}"),
+                theme.error(),
+            ))),
+            DiffState::Done(diff) => super::diff::summary(diff, theme, &mut lines),
+        }
     }
     if verdict == Verdict::InMemoryOnly {
         lines.push(Line::from(Span::styled(

@@ -1,4 +1,5 @@
-//! \[1\] Databases: name, records, columns, version (flagged when it differs from the rest) and warnings.
+//! \[1\] Databases: name, records, columns, version (said once in the title when uniform) and warnings, then
+//! the archive entries that were skipped, each with its reason when selected.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
@@ -25,7 +26,19 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
         super::placeholder(message, inner, buf, theme.dim());
         return;
     };
-    let block = block.title_bottom(Line::from(legend(app, catalog)));
+    let mut block = block.title_bottom(Line::from(legend(app, catalog)));
+    // One version on every database is said once, in the title, instead of on every row.
+    let version_column = !pane.uniform_version || pane.common_version.is_none();
+    if let Some(v) = pane.common_version.as_deref().filter(|_| !version_column) {
+        block = block.title(Line::from(Span::styled(format!(" all {v} "), theme.dim())));
+    }
+    let skipped = catalog.skipped().len();
+    if skipped > 0 {
+        block = block.title(Line::from(Span::styled(
+            format!(" {skipped} skipped "),
+            theme.dim(),
+        )));
+    }
     let inner = block.inner(area);
     block.render(area, buf);
     let mut top = inner;
@@ -38,7 +51,7 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
                 format!(
                     "  {}/{}",
                     pane.entries.len(),
-                    catalog.databases().len() + catalog.failed().len()
+                    catalog.databases().len() + catalog.failed().len() + catalog.skipped().len()
                 ),
                 theme.dim(),
             ),
@@ -78,20 +91,36 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
     } else {
         version_width + 2
     };
-    let widths = [
-        Constraint::Fill(1),
-        Constraint::Length(count_width as u16),
-        Constraint::Length(4),
-        Constraint::Length(version_width as u16),
-        Constraint::Length(3),
-    ];
+    // On a narrow pane the name keeps the room: the column count goes first (it is in the Records pane).
+    let cols_column = top.width >= 34;
+    let marker_width = if skipped > 0 { 4 } else { 3 };
+    let mut widths = vec![Constraint::Fill(1), Constraint::Length(count_width as u16)];
+    if cols_column {
+        widths.push(Constraint::Length(4));
+    }
+    if version_column {
+        widths.push(Constraint::Length(version_width as u16));
+    }
+    widths.push(Constraint::Length(marker_width));
     // Names are cut with an ellipsis: the table would cut them silently, and `camera_` reads as a name.
     let name_width = usize::from(
-        ratatui::layout::Layout::horizontal(widths)
+        ratatui::layout::Layout::horizontal(widths.clone())
             .spacing(1)
             .split(top)[0]
             .width,
     );
+    let row_of = |cells: [Cell<'static>; 5]| {
+        let [name, rows, cols, version, marker] = cells;
+        let mut out = vec![name, rows];
+        if cols_column {
+            out.push(cols);
+        }
+        if version_column {
+            out.push(version);
+        }
+        out.push(marker);
+        Row::new(out)
+    };
     let rows = pane
         .entries
         .iter()
@@ -109,7 +138,7 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
                         (Some(v), _) => Cell::from(v.to_string()),
                         (None, _) => Cell::from(Span::styled("-", theme.dim())),
                     };
-                    Row::new(vec![
+                    row_of([
                         Cell::from(text::fit(db.name(), name_width)),
                         Cell::from(Line::from(text::thousands(db.len())).right_aligned()),
                         Cell::from(Line::from(db.columns().len().to_string()).right_aligned()),
@@ -119,12 +148,22 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
                 }
                 Entry::Failed(f) => {
                     let failed = &catalog.failed()[f];
-                    Row::new(vec![
+                    row_of([
                         Cell::from(text::fit(&failed.name, name_width)),
                         Cell::from(Line::from("-").right_aligned()),
                         Cell::from(Line::from("-").right_aligned()),
                         Cell::from("-"),
                         Cell::from(Span::styled("ERR", theme.error())),
+                    ])
+                }
+                Entry::Skipped(k) => {
+                    let path = catalog.skipped().get(k).map_or("", |s| s.path.as_str());
+                    row_of([
+                        Cell::from(Span::styled(text::fit(path, name_width), theme.dim())),
+                        Cell::from(Line::from("-").right_aligned()),
+                        Cell::from(Line::from("-").right_aligned()),
+                        Cell::from("-"),
+                        Cell::from(Span::styled("SKIP", theme.dim())),
                     ])
                 }
             };
@@ -134,7 +173,7 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
                 row
             }
         });
-    let header = Row::new(vec![
+    let header = row_of([
         Cell::from("name"),
         Cell::from(Line::from("rows").right_aligned()),
         Cell::from(Line::from("cols").right_aligned()),
@@ -146,9 +185,20 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
         .header(header)
         .column_spacing(1)
         .render(top, buf);
-    if let Some(Entry::Failed(f)) = pane.selected() {
-        // The parse error is what matters about a failed database: show it in full under the list.
-        if let Some(failed) = catalog.failed().get(f) {
+    // What matters about a failed database or a skipped entry is why: said in full under the list.
+    let why = match pane.selected() {
+        Some(Entry::Failed(f)) => catalog
+            .failed()
+            .get(f)
+            .map(|failed| (format!("{}: {}", failed.name, failed.error), theme.error())),
+        Some(Entry::Skipped(k)) => catalog.skipped().get(k).map(|s| {
+            let reason = format!("{}: skipped: {}", s.path, s.reason.describe());
+            (reason, theme.warning())
+        }),
+        _ => None,
+    };
+    if let Some((why, style)) = why {
+        {
             let used = (pane.entries.len().saturating_sub(pane.cursor.offset)).min(height) as u16;
             let rest = Rect {
                 y: rows_area.y + used,
@@ -156,12 +206,9 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
                 ..rows_area
             };
             if rest.height > 0 {
-                Paragraph::new(Span::styled(
-                    format!("{}: {}", failed.name, failed.error),
-                    theme.error(),
-                ))
-                .wrap(ratatui::widgets::Wrap { trim: true })
-                .render(rest, buf);
+                Paragraph::new(Span::styled(why, style))
+                    .wrap(ratatui::widgets::Wrap { trim: true })
+                    .render(rest, buf);
             }
         }
     }
@@ -211,6 +258,7 @@ fn legend(app: &App, catalog: &Catalog) -> String {
             }
         }
         Some(Entry::Failed(_)) => "ERR parse error".to_string(),
+        Some(Entry::Skipped(_)) => "SKIP not read as a database".to_string(),
         None => return String::new(),
     };
     format!(" {words} ")

@@ -4,8 +4,11 @@
 pub mod cache;
 pub mod databases;
 pub mod detail;
+pub mod diff;
 pub mod help;
-pub mod layout;
+pub mod insight;
+/// The geometry lives beside the state, which needs it too; drawing reads it from there.
+pub use super::layout;
 pub mod records;
 pub mod theme;
 pub mod timing;
@@ -56,6 +59,8 @@ impl Widget for &App {
             Overlay::None => {}
             Overlay::Help { scroll } => help::render(*scroll, area, buf, &theme),
             Overlay::Detail { scroll } => detail::render(self, *scroll, area, buf, &theme),
+            Overlay::Diff { scroll } => diff::render(self, *scroll, area, buf, &theme),
+            Overlay::Insight => insight::render(self, area, buf, &theme),
             Overlay::Confirm(question) => confirm(self, question, area, buf, &theme),
         }
         toast(self, areas.footer, buf, &theme);
@@ -70,6 +75,12 @@ fn split_clusters(area: Rect, buf: &mut Buffer) {
     for y in area.top()..area.bottom() {
         let mut x = area.left();
         while x < area.right() {
+            let symbol = buf[(x, y)].symbol();
+            // Nearly every cell holds one character: nothing to split, and no copy made.
+            if symbol.len() == 1 || symbol.chars().nth(1).is_none() {
+                x += symbol.width().max(1) as u16;
+                continue;
+            }
             let cell = buf[(x, y)].clone();
             let symbol = cell.symbol();
             let width = symbol.width();
@@ -183,7 +194,12 @@ fn confirm(app: &App, question: &Question, area: Rect, buf: &mut Buffer, theme: 
 /// its height. Counting lines instead leaves a wrapped last line out of reach.
 /// Draws wrapped lines scrolled by `scroll`, never past the point where the last line shows.
 pub fn scrolled_paragraph(lines: Vec<Line<'static>>, scroll: u16, area: Rect, buf: &mut Buffer) {
-    let scroll = scroll.min(max_scroll(&lines, area));
+    // Measuring costs a render of its own: only a scrolled view needs it.
+    let scroll = if scroll == 0 {
+        0
+    } else {
+        scroll.min(max_scroll(&lines, area))
+    };
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .scroll((scroll, 0))

@@ -7,13 +7,13 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, Table, Widget};
 
-use super::layout;
 use super::theme::Theme;
 use crate::catalog::{Catalog, Database};
 use crate::search::Query;
 use crate::tui::app::{App, Pane};
 use crate::tui::state::databases::Entry;
-use crate::tui::state::records::{RecordsPane, SearchScope};
+use crate::tui::state::records::{RecordsPane, SearchScope, field_name};
+use crate::tui::state::{columns, sort};
 use crate::tui::text;
 
 const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
@@ -34,10 +34,27 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
     let db = pane.database(catalog);
     let mut block = block;
     if let Some(db) = db.filter(|_| !pane.across()) {
-        block = block.title(Line::from(format!(" {} ", db.name())));
+        let mut title = format!(" {} ", db.name());
+        if let Some(sorted) = pane.db.and_then(|i| pane.sort.of(i)) {
+            let column = db.columns().get(sorted.column).map_or("", String::as_str);
+            title.push_str(&format!(
+                "· sorted by {column} {} ",
+                sort::arrow(sorted.direction)
+            ));
+        }
+        block = block.title(Line::from(title));
+        if pane.sort.running() {
+            block = block.title(Line::from(Span::styled(" sorting… ", theme.warning())));
+        }
+    }
+    if let Some((digits, _)) = &pane.typed_count {
+        block = block.title_bottom(Line::from(Span::styled(
+            format!(" {digits}: G goes to row {digits} "),
+            theme.label(),
+        )));
     }
     let len = pane.len(catalog);
-    let columns = if pane.across() { 3 } else { pane.widths.len() };
+    let columns = if pane.across() { 3 } else { pane.count };
     if len > 0 {
         let position = format!(
             "[Row {}/{}, Col {}/{}]",
@@ -59,7 +76,7 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
             inner.width,
         );
     }
-    let rows_area = layout::table_rows(area, u16::from(search_line));
+    let rows_area = pane.rows_area(area, search_line);
     let table_area = Rect {
         y: rows_area.y.saturating_sub(1),
         height: rows_area.height + 1,
@@ -78,6 +95,7 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
     }
     let focused = app.focus == Pane::Records;
     let query = pane.applied.as_ref().map(|a| a.query.as_ref());
+    focused_cell(pane, catalog, rows_area, buf, theme);
     if pane.across() {
         across_table(pane, catalog, query, table_area, buf, theme, focused);
     } else if let Some(db) = db {
@@ -87,7 +105,7 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
 
 fn empty_message(app: &App, catalog: &Catalog, db: Option<&Database>) -> String {
     let pane = &app.records;
-    if let Some(a) = &pane.applied {
+    if let Some(a) = pane.applied.as_ref().filter(|_| pane.filtered()) {
         return format!("no matches for {:?} in {}", a.text, a.scope.label());
     }
     if pane.searching() {
@@ -95,6 +113,14 @@ fn empty_message(app: &App, catalog: &Catalog, db: Option<&Database>) -> String 
     }
     match (db, app.databases.selected()) {
         (Some(db), _) => format!("{}: no records (only a header)", db.name()),
+        (None, Some(Entry::Skipped(i))) => match catalog.skipped().get(i) {
+            Some(skipped) => format!(
+                "nothing to show: the archive entry {} was not read as a database: {}",
+                skipped.path,
+                skipped.reason.describe()
+            ),
+            None => "nothing to show".into(),
+        },
         (None, Some(Entry::Failed(f))) => match catalog.failed().get(f) {
             Some(failed) => format!(
                 "nothing to show: {} could not be loaded: {}",
@@ -108,8 +134,22 @@ fn empty_message(app: &App, catalog: &Catalog, db: Option<&Database>) -> String 
 
 fn search_bar(app: &App, catalog: &Catalog, theme: &Theme) -> Line<'static> {
     let pane = &app.records;
+    if let Some(jump) = &pane.jump {
+        return Line::from(vec![
+            Span::styled(":", theme.label()),
+            Span::raw(jump.clone()),
+            Span::styled("█", theme.dim()),
+            Span::styled(
+                format!(
+                    "  go to row (1-{}), Enter goes, Esc cancels",
+                    pane.len(catalog)
+                ),
+                theme.dim(),
+            ),
+        ]);
+    }
     let mut spans = vec![
-        Span::styled("/", theme.label()),
+        Span::styled(pane.intent.sigil(), theme.label()),
         Span::raw(pane.input.clone()),
     ];
     if pane.editing {
@@ -131,6 +171,10 @@ fn search_bar(app: &App, catalog: &Catalog, theme: &Theme) -> Line<'static> {
         (None, None) => String::new(),
     };
     spans.push(Span::styled(format!("  {counter}"), theme.label()));
+    spans.push(Span::styled(
+        format!("  {}", pane.mode.name()),
+        theme.title(true),
+    ));
     if let Some(error) = &pane.error {
         spans.push(Span::styled(format!("  {error}"), theme.warning()));
     }
@@ -159,7 +203,7 @@ fn cell(value: Option<&str>, width: usize, query: Option<&Query>, theme: &Theme)
         Some(v) => match query {
             Some(q) => {
                 let positions = q.positions(v);
-                Cell::from(text::highlight(
+                Cell::from(text::highlight_in_view(
                     v,
                     &positions,
                     width,
@@ -172,31 +216,51 @@ fn cell(value: Option<&str>, width: usize, query: Option<&Query>, theme: &Theme)
     }
 }
 
-/// Which value columns fit after the key, from `col_offset`, and their widths.
-fn visible_columns(pane: &RecordsPane, width: usize) -> Vec<(usize, usize)> {
-    let Some(&key) = pane.widths.first() else {
-        return Vec::new();
+/// The focused cell in full below the table: its column's name, then its value wrapped.
+fn focused_cell(
+    pane: &RecordsPane,
+    catalog: &Catalog,
+    rows: Rect,
+    buf: &mut Buffer,
+    theme: &Theme,
+) {
+    if pane.cell_lines == 0 {
+        return;
+    }
+    let Some((name, value)) = pane.focused_cell(catalog) else {
+        return;
     };
-    let key = key.min(width.saturating_sub(4).max(3));
-    let mut shown = vec![(0, key)];
-    let mut used = key;
-    for c in pane.col_offset.max(1)..pane.widths.len() {
-        let room = width.saturating_sub(used + 1);
-        if room < 3 {
-            break;
+    let label = format!("{name}: ");
+    let label_w = text::width(&label) as u16;
+    let lines = pane.focused_lines(catalog, pane.cell_lines);
+    let style = if value.is_some() {
+        Style::new()
+    } else {
+        theme.missing()
+    };
+    for (i, line) in lines.iter().enumerate().take(pane.cell_lines) {
+        let y = rows.bottom() + i as u16;
+        if i == 0 {
+            buf.set_stringn(rows.x, y, &label, usize::from(rows.width), theme.label());
         }
-        let w = pane.widths[c].min(room);
-        shown.push((c, w));
-        used += w + 1;
+        let x = rows.x + label_w.min(rows.width);
+        let room = usize::from(rows.right().saturating_sub(x));
+        buf.set_stringn(x, y, line, room, style);
     }
-    // The table's last column takes the room left, so long text is not cut while space is free.
-    if let Some(last) = shown.last_mut()
-        && last.0 + 1 == pane.widths.len()
-        && last.0 > 0
-    {
-        last.1 += width.saturating_sub(used);
+}
+
+/// A cell's lines when rows wrap: the value wrapped to the column, as many lines as the row has.
+fn wrapped(value: Option<&str>, width: usize, lines: usize, theme: &Theme) -> Cell<'static> {
+    match value {
+        None => Cell::from(Span::styled("∅", theme.missing())),
+        Some(v) => {
+            let text: Vec<Line> = columns::wrap_at_most(v, width, lines)
+                .into_iter()
+                .map(Line::from)
+                .collect();
+            Cell::from(ratatui::text::Text::from(text))
+        }
     }
-    shown
 }
 
 fn database_table(
@@ -208,10 +272,26 @@ fn database_table(
     theme: &Theme,
     focused: bool,
 ) {
-    let shown = visible_columns(pane, usize::from(area.width));
+    let shown = &pane.layout.shown;
+    let gutter = pane.layout.gutter;
     let columns = db.columns();
-    let header = Row::new(shown.iter().map(|&(c, w)| {
-        let name = columns.get(c).map_or("", String::as_str);
+    let number = |n: String| {
+        Cell::from(Span::styled(
+            text::pad(&n, gutter.saturating_sub(1)),
+            theme.dim(),
+        ))
+    };
+    let mut header_cells = Vec::new();
+    if gutter > 0 {
+        header_cells.push(number("#".into()));
+    }
+    let sorted = pane.db.and_then(|i| pane.sort.of(i));
+    header_cells.extend(shown.iter().map(|&(c, w)| {
+        let mut name = columns.get(c).cloned().unwrap_or_default();
+        if let Some(s) = sorted.filter(|s| s.column == c) {
+            name = format!("{name} {}", sort::arrow(s.direction));
+        }
+        let name = name.as_str();
         let style = if c == pane.col {
             theme.header().patch(theme.current_cell())
         } else {
@@ -219,13 +299,24 @@ fn database_table(
         };
         Cell::from(Span::styled(text::fit(name, w), style))
     }));
-    let height = usize::from(area.height.saturating_sub(1));
-    let rows = (pane.cursor.offset..pane.cursor.offset + height).filter_map(|i| {
+    let header = Row::new(header_cells);
+    let rows = pane.heights.iter().enumerate().filter_map(|(n, &lines)| {
+        let i = pane.cursor.offset + n;
         let row = pane.row(i)?;
         let record = db.record(row.record)?;
         let current = i == pane.cursor.pos;
-        let cells = shown.iter().map(|&(c, w)| {
-            let mut cell = cell(record.value(c), w, query, theme);
+        let mut cells = Vec::new();
+        if gutter > 0 {
+            let n = format!("{:>w$}", row.record + 1, w = gutter - 1);
+            // Dim on the selection's background would not show: the current row's number takes its style.
+            cells.push(if current { Cell::from(n) } else { number(n) });
+        }
+        cells.extend(shown.iter().map(|&(c, w)| {
+            let mut cell = if pane.wrap {
+                wrapped(record.value(c), w, lines, theme)
+            } else {
+                cell(record.value(c), w, query, theme)
+            };
             if c == 0 {
                 cell = cell.style(theme.key_column());
             }
@@ -233,18 +324,19 @@ fn database_table(
                 cell = cell.style(theme.current_cell());
             }
             cell
-        });
-        let row = Row::new(cells.collect::<Vec<_>>());
+        }));
+        let row = Row::new(cells).height(lines as u16);
         Some(if current {
             row.style(theme.selected(focused))
         } else {
             row
         })
     });
-    let widths: Vec<Constraint> = shown
-        .iter()
-        .map(|&(_, w)| Constraint::Length(w as u16))
-        .collect();
+    let mut widths: Vec<Constraint> = Vec::new();
+    if gutter > 0 {
+        widths.push(Constraint::Length(gutter.saturating_sub(1) as u16));
+    }
+    widths.extend(shown.iter().map(|&(_, w)| Constraint::Length(w as u16)));
     Table::new(rows, widths)
         .header(header)
         .column_spacing(1)
@@ -290,21 +382,15 @@ fn across_table(
         let db = catalog.databases().get(row.db)?;
         let record = db.record(row.record)?;
         let field = row.hit.map_or(0, |h| h.field);
-        let label = match field {
-            0 => "key".to_string(),
-            f => db
-                .columns()
-                .get(f)
-                .cloned()
-                .unwrap_or_else(|| format!("extra {}", f + 1 - db.columns().len())),
-        };
+        let label = field_name(db, field);
         let value = record.fields().nth(field).unwrap_or("");
         let prefix = format!("{label}: ");
         let room = match_w.saturating_sub(text::width(&prefix));
         let mut matched = vec![Span::styled(prefix, theme.dim())];
         let positions = query.map(|q| q.positions(value)).unwrap_or_default();
-        matched
-            .extend(text::highlight(value, &positions, room, Style::new(), theme.matched()).spans);
+        matched.extend(
+            text::highlight_in_view(value, &positions, room, Style::new(), theme.matched()).spans,
+        );
         let current = i == pane.cursor.pos;
         let mut cells = vec![
             Cell::from(text::fit(db.name(), name_w)),

@@ -157,7 +157,7 @@ impl Theme {
         ];
         self.pick(
             Style::new().fg(Color::Black).bg(COLORS[i % COLORS.len()]),
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 Style::new().add_modifier(Modifier::REVERSED)
             } else {
                 Style::new()

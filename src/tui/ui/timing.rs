@@ -10,6 +10,7 @@ use super::theme::Theme;
 use crate::cache::Phase;
 use crate::timing::{self, LoadKind};
 use crate::tui::app::App;
+use crate::tui::state::honest;
 use crate::tui::state::timing::{LastRun, WARMUP, kind_word};
 use crate::tui::text;
 
@@ -27,6 +28,17 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
 pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     let pane = &app.timing;
     let mut lines = Vec::new();
+    if let Some(path) = &pane.export_to {
+        lines.push(Line::from(vec![
+            Span::styled("write the series to: ", theme.label()),
+            Span::raw(path.clone()),
+            Span::styled("█", theme.dim()),
+        ]));
+        lines.push(Line::from(Span::styled(
+            "Enter writes (never over an existing file) · Esc cancels",
+            theme.dim(),
+        )));
+    }
     if let Some(running) = &app.running {
         lines.push(gauge(running.ratio(), app.ticks, width, theme));
         lines.push(Line::from(Span::styled(running.label(), theme.warning())));
@@ -51,19 +63,24 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
                 theme.header(),
             )));
         }
-        if let Some(headline) = series.headline() {
+        let on_disk = app.source != "embedded";
+        let verdicts = honest::verdicts(series, on_disk);
+        if let Some(v) = &verdicts {
             lines.push(Line::from(Span::styled(
-                headline,
+                v.headline.clone(),
                 theme.good().add_modifier(ratatui::style::Modifier::BOLD),
             )));
+            if let Some(note) = &v.hash_note {
+                lines.push(Line::from(Span::styled(note.clone(), theme.dim())));
+            }
         }
         for kind in [LoadKind::Cold, LoadKind::Warm] {
             if let Some(summary) = series.summary(kind) {
-                let times: Vec<f64> = pane
-                    .history
+                // The series' own runs only: loads outside it are not part of what it measured.
+                let times: Vec<f64> = series
+                    .samples(kind)
                     .iter()
-                    .filter(|(k, _)| *k == kind)
-                    .map(|(_, t)| *t)
+                    .map(|s| s.total.as_secs_f64())
                     .collect();
                 lines.push(Line::from(vec![
                     Span::styled(format!("{}: ", kind_word(kind)), theme.label()),
@@ -79,14 +96,18 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
                 }
             }
         }
-        if let Some(even) = series.break_even() {
-            lines.push(Line::from(Span::styled(
-                format!("break-even: {even}"),
-                theme.dim(),
-            )));
+        if let Some(v) = verdicts {
+            lines.push(Line::from(Span::styled(v.break_even, theme.dim())));
         }
     }
     let mut any = false;
+    // One time scale for both bars: the longer load fills the width, the other is drawn to scale.
+    let longest = pane
+        .last
+        .iter()
+        .flatten()
+        .map(|l| l.total.as_secs_f64())
+        .fold(0.0, f64::max);
     for last in pane.last.iter().flatten() {
         any = true;
         let head = format!(
@@ -94,8 +115,15 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
             kind_word(last.kind),
             timing::duration(last.total)
         );
+        let room = width.saturating_sub(text::width(&head));
+        let share = if longest > 0.0 {
+            last.total.as_secs_f64() / longest
+        } else {
+            1.0
+        };
+        let scaled = ((room as f64 * share).round() as usize).clamp(1, room.max(1));
         let mut line = vec![Span::styled(head.clone(), theme.label())];
-        line.extend(stacked_bar(last, width.saturating_sub(text::width(&head)), theme).spans);
+        line.extend(stacked_bar(last, scaled, theme).spans);
         lines.push(Line::from(line));
         lines.extend(legend(last, width, theme));
     }
@@ -111,21 +139,18 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
 /// `[██████░░░░] 60%`, or a bouncing block when the end is unknown.
 fn gauge(ratio: Option<f64>, ticks: u64, width: usize, theme: &Theme) -> Line<'static> {
     let bar = width.saturating_sub(8).max(4);
-    let text = match ratio {
-        Some(r) => {
-            let filled = ((r.clamp(0.0, 1.0) * bar as f64).round() as usize).min(bar);
-            format!(
-                "{}{} {:>3.0}%",
-                "█".repeat(filled),
-                "░".repeat(bar - filled),
-                r * 100.0
-            )
-        }
-        None => {
-            let at = (ticks as usize) % bar;
-            let spin = SPINNER[(ticks % 4) as usize];
-            format!("{}█{} {spin}", "░".repeat(at), "░".repeat(bar - at - 1))
-        }
+    let text = if let Some(r) = ratio {
+        let filled = ((r.clamp(0.0, 1.0) * bar as f64).round() as usize).min(bar);
+        format!(
+            "{}{} {:>3.0}%",
+            "█".repeat(filled),
+            "░".repeat(bar - filled),
+            r * 100.0
+        )
+    } else {
+        let at = (ticks as usize) % bar;
+        let spin = SPINNER[(ticks % 4) as usize];
+        format!("{}█{} {spin}", "░".repeat(at), "░".repeat(bar - at - 1))
     };
     Line::from(Span::styled(text, theme.gauge()))
 }
