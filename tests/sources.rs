@@ -259,3 +259,33 @@ fn an_application_gets_its_own_platform_data_dir() {
         Some(Path::new("/some/dir"))
     );
 }
+
+/// A file rewritten within its timestamp's granularity can keep its size and mtime: a manager that hashed it
+/// then must not take the unchanged stamp for unchanged contents (git's racy-timestamp rule).
+#[test]
+fn an_archive_rewritten_at_the_same_size_and_mtime_is_hashed_again() {
+    let sandbox = Sandbox::new();
+    let path = sandbox.path().join("a.tar.gz");
+    let archive = |value: &str| csv_archive(&[("colours", &format!("colour,hex\nTeal,{value}\n"))]);
+    let (before, after) = (archive("#008080"), archive("#008081"));
+    assert_eq!(
+        before.len(),
+        after.len(),
+        "the same size, so only the contents tell"
+    );
+    fs::write(&path, &before).unwrap();
+    let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+    let watching = manager(ArchiveSource::Path(path.clone()), &sandbox.data_dir());
+    watching.load_or_build().unwrap();
+    assert_eq!(watching.status().unwrap().state, CacheState::Fresh);
+
+    fs::write(&path, &after).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let status = watching.status().unwrap();
+    assert_eq!(status.state.verdict(), "STALE", "{}", status.reason);
+}

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use tracing::debug;
@@ -132,11 +132,16 @@ impl Archive {
         }
     }
 
-    /// Remembers the identity of the bytes read at `stamp`.
+    /// Remembers the identity of the bytes read at `stamp`, unless the stamp is racy: a file modified
+    /// within [`RACY`] of now could change again without its size or mtime showing it (git's index has the
+    /// same rule), so it is hashed again next time.
     pub(super) fn remember(&self, stamp: Option<Stamp>, id: ArchiveId) {
-        if let Some(stamp) = stamp {
-            *lock(&self.known) = Some((stamp, id));
-        }
+        let Some(stamp) = stamp else { return };
+        let now = SystemTime::now();
+        let racy = stamp.iter().any(|(_, _, modified)| {
+            modified.is_none_or(|m| now.duration_since(m).map_or(true, |age| age < RACY))
+        });
+        *lock(&self.known) = (!racy).then_some((stamp, id));
     }
 
     /// Version and per-database hashes of the archive: from the last build when it matches, else parsed.
@@ -162,6 +167,10 @@ impl Archive {
         survey
     }
 }
+
+/// How long after a file's modification its size and mtime are trusted to name its contents: above the
+/// timestamp granularity of every common file system (FAT's is 2 s).
+const RACY: Duration = Duration::from_secs(3);
 
 /// Archives in memory smaller than this are hashed before the cache is read: below it, a thread costs
 /// about what it saves.
