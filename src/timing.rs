@@ -66,7 +66,7 @@ impl Summary {
 
     /// The hyperfine-style lines: `Time (mean ± σ)`, median, `Range (min … max)` with the run count.
     pub fn lines(&self) -> Vec<String> {
-        let mut lines = vec![
+        vec![
             format!(
                 "  Time (mean ± σ):     {} ± {}",
                 seconds(self.mean),
@@ -79,14 +79,17 @@ impl Summary {
                 seconds(self.max),
                 self.runs
             ),
-        ];
-        if self.outliers > 0 {
-            lines.push(format!(
+        ]
+    }
+
+    /// The line that follows [`Summary::lines`] when some runs were outliers.
+    pub fn warning(&self) -> Option<String> {
+        (self.outliers > 0).then(|| {
+            format!(
                 "  Warning: {} statistical outlier(s) detected; a quieter machine gives steadier figures.",
                 self.outliers
-            ));
-        }
-        lines
+            )
+        })
     }
 }
 

@@ -160,7 +160,7 @@ pub fn bench(
         };
         writeln!(out, "\n{name}")?;
         if let Some(summary) = series.summary(kind) {
-            for line in summary.lines() {
+            for line in summary.lines().into_iter().chain(summary.warning()) {
                 writeln!(out, "{line}")?;
             }
         }

@@ -100,7 +100,7 @@ pub fn bench(
         writeln!(out, "\n{}", kind.title())?;
         let process = summary(series, |r| r.process);
         let inside = summary(series, |r| r.in_process);
-        for line in process.lines() {
+        for line in process.lines().into_iter().chain(process.warning()) {
             writeln!(out, "{line}")?;
         }
         writeln!(

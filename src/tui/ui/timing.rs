@@ -86,13 +86,9 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
                     Span::styled(format!("{}: ", kind_word(kind)), theme.label()),
                     Span::styled(sparkline(&times, width.saturating_sub(8)), theme.gauge()),
                 ]));
-                for line in summary.lines() {
-                    let style = if line.trim_start().starts_with("Warning") {
-                        theme.warning()
-                    } else {
-                        ratatui::style::Style::new()
-                    };
-                    lines.push(Line::from(Span::styled(line, style)));
+                lines.extend(summary.lines().into_iter().map(Line::from));
+                if let Some(warning) = summary.warning() {
+                    lines.push(Line::from(Span::styled(warning, theme.warning())));
                 }
             }
         }
