@@ -118,17 +118,13 @@ impl<'a> Body<'a> {
     /// Decodes a payload and validates every database; the sections become slices of `payload`.
     pub(crate) fn decode(payload: &Bytes) -> Result<Catalog, BodyProblem> {
         let unchecked = Body::decode_unchecked(payload)?;
-        for (db, &extra) in unchecked
-            .catalog
-            .databases()
-            .iter()
-            .zip(&unchecked.max_extra)
-        {
-            validate::check(db, extra).map_err(|problem| BodyProblem::Inconsistent {
-                database: db.name().to_string(),
+        let databases = unchecked.catalog.databases();
+        validate::check_each(databases, &unchecked.max_extra).map_err(|(index, problem)| {
+            BodyProblem::Inconsistent {
+                database: databases[index].name().to_string(),
                 problem,
-            })?;
-        }
+            }
+        })?;
         Ok(unchecked.catalog)
     }
 

@@ -117,6 +117,33 @@ impl Catalog {
         self
     }
 
+    /// Checks every database not checked yet, spread over the cores: validating a large catalog takes
+    /// about as long as loading it, and each database is checked on its own.
+    fn check_all(&self) {
+        let Some(first) = &self.first_use else { return };
+        let pending: Vec<usize> = (0..self.databases.len())
+            .filter(|&i| first.each[i].get().is_none())
+            .collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(pending.len());
+        if threads < 2 {
+            return;
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    while let Some(&i) =
+                        pending.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                    {
+                        self.used(i);
+                    }
+                });
+            }
+        });
+    }
+
     fn used(&self, index: usize) -> &Database {
         match &self.first_use {
             Some(first) => {
@@ -130,6 +157,7 @@ impl Catalog {
     pub fn databases(&self) -> &[Database] {
         match &self.first_use {
             Some(first) => first.all.get_or_init(|| {
+                self.check_all();
                 (0..self.databases.len())
                     .map(|i| self.used(i).clone())
                     .collect()
