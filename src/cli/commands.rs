@@ -115,6 +115,20 @@ pub fn get(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Checks a benchmark's run count, and makes a temporary data dir unless one was named, so that a benchmark
+/// never disturbs a real cache.
+pub(super) fn bench_data_dir(global: &Global, runs: usize) -> Result<Option<tempfile::TempDir>> {
+    if runs == 0 {
+        bail!("--runs must be at least 1");
+    }
+    match &global.data_dir {
+        Some(_) => Ok(None),
+        None => Ok(Some(
+            tempfile::tempdir().context("creating a temporary data dir")?,
+        )),
+    }
+}
+
 pub fn bench(
     global: &Global,
     runs: usize,
@@ -122,14 +136,7 @@ pub fn bench(
     json: bool,
     out: &mut impl Write,
 ) -> Result<ExitCode> {
-    if runs == 0 {
-        bail!("--runs must be at least 1");
-    }
-    // A temporary data dir unless one was named, so a benchmark never disturbs a real cache.
-    let temp = match &global.data_dir {
-        Some(_) => None,
-        None => Some(tempfile::tempdir().context("creating a temporary data dir")?),
-    };
+    let temp = bench_data_dir(global, runs)?;
     let manager = Arc::new(global.manager(temp.as_ref().map(|t| t.path().to_path_buf())));
     let first = manager.rebuild()?;
     if !matches!(first.report.outcome, crate::cache::Outcome::Built(_)) {

@@ -51,14 +51,7 @@ pub fn bench(
     json: bool,
     out: &mut impl Write,
 ) -> Result<ExitCode> {
-    if runs == 0 {
-        bail!("--runs must be at least 1");
-    }
-    // A temporary data dir unless one was named, so a benchmark never disturbs a real cache.
-    let temp = match &global.data_dir {
-        Some(_) => None,
-        None => Some(tempfile::tempdir().context("creating a temporary data dir")?),
-    };
+    let temp = super::commands::bench_data_dir(global, runs)?;
     let data_dir = match (&temp, &global.data_dir) {
         (Some(t), _) => t.path().to_path_buf(),
         (None, Some(d)) => d.clone(),
