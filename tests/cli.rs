@@ -561,3 +561,49 @@ fn text_list_names_the_first_20_skipped_entries_and_counts_the_rest() {
     ));
     assert_eq!(list["skipped"].as_array().map(Vec::len), Some(25));
 }
+
+/// `bench` ends with the Timing pane's sentences: how much faster a warm start is, and when building the
+/// cache pays back; for an archive on disk the headline counts the hash a new process pays.
+#[test]
+fn bench_says_what_a_warm_start_saves_counting_the_hash_of_an_archive_on_disk() {
+    let sandbox = Sandbox::new();
+    let embedded = run_in(
+        &sandbox.data_dir(),
+        &["bench", "--runs", "2", "--warmup", "0"],
+    );
+    let text = common::stdout(&embedded);
+    assert!(text.contains("a warm start is "), "{text}");
+    assert!(text.contains("building the cache costs "), "{text}");
+    assert!(!text.contains("hashing the archive included"), "{text}");
+
+    let archive = sandbox.path().join("a.tar.gz");
+    std::fs::write(
+        &archive,
+        common::csv_archive(&[("colours", "colour,hex\nTeal,#008080\n")]),
+    )
+    .unwrap();
+    // Older than the racy window, so warm runs in the process reuse its hash as a long-lived one would.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(&archive)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let archive = archive.to_str().unwrap();
+    let on_disk = run_in(
+        &sandbox.path().join("d2"),
+        &[
+            "--archive",
+            archive,
+            "bench",
+            "--runs",
+            "2",
+            "--warmup",
+            "0",
+        ],
+    );
+    let text = common::stdout(&on_disk);
+    assert!(text.contains("hashing the archive included"), "{text}");
+    assert!(text.contains("a new process hashes it again"), "{text}");
+}

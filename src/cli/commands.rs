@@ -179,11 +179,13 @@ pub fn bench(
         writeln!(out, "  Phases (median):     {}", phases.join(" · "))?;
     }
     writeln!(out)?;
-    if let Some(headline) = series.headline() {
-        writeln!(out, "{headline}")?;
-    }
-    if let Some(line) = series.break_even() {
-        writeln!(out, "{line}")?;
+    let on_disk = !manager.options().source.is_in_memory();
+    if let Some(said) = timing::verdicts::verdicts(&series, on_disk) {
+        writeln!(out, "{}", said.headline)?;
+        if let Some(note) = &said.hash_note {
+            writeln!(out, "{note}")?;
+        }
+        writeln!(out, "{}", said.break_even)?;
     }
     Ok(ExitCode::SUCCESS)
 }

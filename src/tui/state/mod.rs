@@ -4,7 +4,6 @@ pub mod cache;
 pub mod columns;
 pub mod databases;
 pub mod find;
-pub mod honest;
 pub mod insight;
 pub mod records;
 pub mod sort;

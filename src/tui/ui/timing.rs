@@ -8,9 +8,9 @@ use ratatui::widgets::{Block, Widget};
 
 use super::theme::Theme;
 use crate::cache::Phase;
+use crate::timing::verdicts;
 use crate::timing::{self, LoadKind};
 use crate::tui::app::App;
-use crate::tui::state::honest;
 use crate::tui::state::timing::{LastRun, WARMUP, kind_word};
 use crate::tui::text;
 
@@ -57,14 +57,14 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         } else {
             ""
         };
-        if !state.is_empty() || series.headline().is_none() {
+        let on_disk = app.source != "embedded";
+        let verdicts = verdicts::verdicts(series, on_disk);
+        if !state.is_empty() || verdicts.is_none() {
             lines.push(Line::from(Span::styled(
                 format!("series{state}:"),
                 theme.header(),
             )));
         }
-        let on_disk = app.source != "embedded";
-        let verdicts = honest::verdicts(series, on_disk);
         if let Some(v) = &verdicts {
             lines.push(Line::from(Span::styled(
                 v.headline.clone(),

@@ -6,6 +6,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+pub mod verdicts;
+
 use crate::cache::{CacheManager, LoadReport, Phase, PhaseTimings};
 use crate::error::Result;
 
@@ -240,44 +242,6 @@ impl Series {
                 (!times.is_empty()).then(|| (phase, median(&times)))
             })
             .collect()
-    }
-
-    /// "warm ran 37.2 ± 1.6 times faster than cold"
-    pub fn headline(&self) -> Option<String> {
-        let (cold, warm) = (self.summary(LoadKind::Cold)?, self.summary(LoadKind::Warm)?);
-        let (ratio, sigma) = speedup(&warm, &cold);
-        Some(format!(
-            "warm ran {ratio:.1} ± {sigma:.1} times faster than cold"
-        ))
-    }
-
-    /// How many warm loads repay the cost of writing the cache during a cold build.
-    pub fn break_even(&self) -> Option<String> {
-        let cold = self.phase_medians(LoadKind::Cold);
-        let writing: f64 = cold
-            .iter()
-            .filter(|(p, _)| matches!(p, Phase::Encode | Phase::Write))
-            .map(|(_, t)| t)
-            .sum();
-        let cold_median = self.summary(LoadKind::Cold)?.median;
-        let warm_median = self.summary(LoadKind::Warm)?.median;
-        let saving = cold_median - writing - warm_median;
-        if saving <= 0.0 {
-            return Some(format!(
-                "the cache build costs {} more than a cold load, and a warm load saves nothing here",
-                seconds(writing)
-            ));
-        }
-        let loads = writing / saving;
-        let pays = if loads <= 1.0 {
-            "it pays for itself on the first warm load".to_string()
-        } else {
-            format!("it pays for itself after {loads:.1} warm loads")
-        };
-        Some(format!(
-            "the cache build costs {} more than a cold load; {pays}",
-            seconds(writing)
-        ))
     }
 
     /// hyperfine's export shape, times in seconds, plus the per-phase medians.

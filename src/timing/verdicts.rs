@@ -1,4 +1,4 @@
-//! The Timing pane's sentences, made so they do not flatter the cache: a warm load here reuses the archive
+//! The sentences `bench` and the Timing pane say about a series, made so they do not flatter the cache: a warm load here reuses the archive
 //! hash this process already computed (a fresh start pays it again), so for an archive on disk the
 //! headline counts the hash a cold run measured; and the break-even says what building the cache costs
 //! and after how many warm loads it pays back, in whole loads.
@@ -6,12 +6,14 @@
 use crate::cache::Phase;
 use crate::timing::{LoadKind, Series, seconds};
 
-/// What the Timing pane says about a series.
+/// What `bench` and the Timing pane say about a series.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdicts {
+    /// How much faster a warm start is than a cold one.
     pub headline: String,
     /// How the headline counted the hash, when it matters.
     pub hash_note: Option<String>,
+    /// What building the cache costs, and after how many warm loads it pays back.
     pub break_even: String,
 }
 
