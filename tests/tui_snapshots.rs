@@ -2,6 +2,8 @@
 //! message, rendered to a buffer from fixed data and a fixed clock; plus colour checks where colour carries
 //! meaning.
 
+mod tui_common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -18,6 +20,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
+use tui_common::settle;
 
 /// 2026-11-24T07:30:00Z: every age on screen is measured from here.
 fn now() -> SystemTime {
@@ -151,35 +154,6 @@ fn app_with(catalog: Arc<Catalog>, state: CacheState, size: (u16, u16)) -> App {
 
 fn fixture_app(size: (u16, u16)) -> App {
     app_with(catalog_of(&fixture_archive()), CacheState::Fresh, size)
-}
-
-/// Runs the searches the app asked for, in order, as the worker would.
-fn settle(app: &mut App) {
-    loop {
-        let effects = app.take_effects();
-        if effects.is_empty() {
-            return;
-        }
-        for effect in effects {
-            match effect {
-                Effect::Search(job) => {
-                    let hits = job.run();
-                    app.done(Done::SearchDone { id: job.id, hits });
-                }
-                Effect::Sort(job) => {
-                    if let Some(result) = job.run() {
-                        app.done(Done::Sorted { id: job.id, result });
-                    }
-                }
-                Effect::Insight(job) => {
-                    if let Some(result) = job.run() {
-                        app.done(Done::InsightDone { id: job.id, result });
-                    }
-                }
-                Effect::Job(_) | Effect::Copy(_) | Effect::Diff => {}
-            }
-        }
-    }
 }
 
 fn type_text(app: &mut App, text: &str) {

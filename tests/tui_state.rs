@@ -1,6 +1,8 @@
 //! The inspector's state driven by actions, with no terminal: focus, keys, search lifecycle, reloads that keep
 //! the cursor, questions before deleting, and the watcher noticing another process's changes.
 
+mod tui_common;
+
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
@@ -15,6 +17,7 @@ use backstore::tui::app::{App, Effect, Job, Overlay, Pane, Question};
 use backstore::tui::keys::{self, BINDINGS, Context};
 use backstore::tui::worker::{self, Activity, Event};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tui_common::settle;
 
 fn manager(dir: &std::path::Path) -> Arc<CacheManager> {
     Arc::new(CacheManager::new(ManagerOptions {
@@ -34,36 +37,6 @@ fn loaded_app(manager: &CacheManager) -> App {
     });
     app.done(Done::Status(manager.status().map_err(|e| e.to_string())));
     app
-}
-
-fn settle(app: &mut App) -> Vec<Job> {
-    let mut jobs = Vec::new();
-    loop {
-        let effects = app.take_effects();
-        if effects.is_empty() {
-            return jobs;
-        }
-        for effect in effects {
-            match effect {
-                Effect::Search(job) => {
-                    let hits = job.run();
-                    app.done(Done::SearchDone { id: job.id, hits });
-                }
-                Effect::Sort(job) => {
-                    if let Some(result) = job.run() {
-                        app.done(Done::Sorted { id: job.id, result });
-                    }
-                }
-                Effect::Insight(job) => {
-                    if let Some(result) = job.run() {
-                        app.done(Done::InsightDone { id: job.id, result });
-                    }
-                }
-                Effect::Job(job) => jobs.push(job),
-                Effect::Copy(_) | Effect::Diff => {}
-            }
-        }
-    }
 }
 
 fn press(app: &mut App, code: KeyCode) {
