@@ -28,6 +28,9 @@ def run(argv):
 
 def main():
     args = sys.argv[1:]
+    if not args or args[0] in ("-h", "--help"):
+        print(__doc__)
+        return
     ratios, json_path = [], None
     while args and args[0] in ("--ratio", "--json"):
         if args[0] == "--ratio":
@@ -35,6 +38,8 @@ def main():
         else:
             json_path = args[1]
         args = args[2:]
+    if not args or not args[0].isdigit() or any("=" not in spec for spec in args[1:]):
+        sys.exit("usage: runs.py [--ratio A:B,C]... [--json FILE] ROUNDS NAME=COMMAND...")
     rounds = int(args[0])
     commands = [spec.split("=", 1) for spec in args[1:]]
     for _, command in commands:
