@@ -138,6 +138,10 @@ fn warm_bytes(archive: &str, data_dir: &str, sha: Option<&str>) -> Result<String
         "{} records: warm load {:.1?} ({}; reading the archive into memory first took {read:.1?})",
         loaded.report.records,
         took,
-        if sha.is_some() { "prehashed" } else { "hashed in process" },
+        if sha.is_some() {
+            "prehashed"
+        } else {
+            "hashed in process"
+        },
     ))
 }
