@@ -166,7 +166,7 @@ fn jobs(archive: &std::path::Path) -> Vec<LongJob> {
             prepare: Box::new(|_| Ok(())),
             start: Box::new(|app| {
                 app.update(Action::ClearFilter);
-                let catalog = app.catalog.clone().ok_or("no data")?;
+                let catalog = app.data.catalog.clone().ok_or("no data")?;
                 let db = app.records.database(&catalog).ok_or("no database shown")?;
                 let name = db.columns().iter().position(|c| c == "name").unwrap_or(1);
                 for _ in 0..name {
@@ -228,7 +228,7 @@ fn type_search(app: &mut App, open: Action, text: &str) {
 
 /// Moves the Databases cursor to the database with the most records.
 fn select_largest(app: &mut App) -> Result<(), String> {
-    let catalog = app.catalog.clone().ok_or("no data")?;
+    let catalog = app.data.catalog.clone().ok_or("no data")?;
     let largest = (0..catalog.databases().len())
         .max_by_key(|&i| catalog.databases()[i].len())
         .ok_or("no databases")?;
@@ -249,7 +249,7 @@ fn select_largest(app: &mut App) -> Result<(), String> {
 /// Writes the archive again with every 1000th row of its largest database edited, ten rows dropped and ten
 /// added: the cache is then stale and the App asks for a diff.
 fn edit_largest(app: &App, archive: &std::path::Path) -> Result<(), String> {
-    let catalog = app.catalog.clone().ok_or("no data")?;
+    let catalog = app.data.catalog.clone().ok_or("no data")?;
     let largest = catalog
         .databases()
         .iter()
@@ -348,7 +348,7 @@ impl Driver {
     }
 
     fn records(&self) -> usize {
-        self.app.catalog.as_ref().map_or(0, |c| c.records())
+        self.app.data.catalog.as_ref().map_or(0, |c| c.records())
     }
 
     /// The start-up load and the first status, frames drawn but not counted.
@@ -363,8 +363,8 @@ impl Driver {
             self.tx.clone(),
         );
         let since = Instant::now();
-        while self.app.catalog.is_none() || self.app.cache.status.is_none() {
-            if let Some(e) = &self.app.load_error {
+        while self.app.data.catalog.is_none() || self.app.cache.status.is_none() {
+            if let Some(e) = &self.app.data.load_error {
                 return Err(format!("loading: {e}"));
             }
             if since.elapsed() > PATIENCE {

@@ -348,7 +348,7 @@ fn play(steps: &[Step], size: (u16, u16), data: &Data) {
         }
         app.quit = false;
         terminal.draw(|f| f.render_widget(&app, f.area())).unwrap();
-        assert_eq!(terminal.backend().size().unwrap().width, app.size.0);
+        assert_eq!(terminal.backend().size().unwrap().width, app.screen.size.0);
     }
 }
 

@@ -207,7 +207,7 @@ pub static BINDINGS: &[Binding] = &[
 impl App {
     /// The contexts whose bindings are live now, most specific first.
     pub fn contexts(&self) -> Vec<Context> {
-        match &self.overlay {
+        match &self.screen.overlay {
             Overlay::Confirm(_) => return vec![C::Confirm],
             Overlay::Help { .. } => return vec![C::Help],
             Overlay::Detail { .. } => return vec![C::Detail],
@@ -218,7 +218,7 @@ impl App {
         if self.editing() {
             return vec![C::Input];
         }
-        let pane = match self.focus {
+        let pane = match self.screen.focus {
             Pane::Databases => C::Databases,
             Pane::Records => C::Records,
             Pane::Cache => C::Cache,
@@ -273,7 +273,7 @@ fn count_digit(app: &App, code: KeyCode) -> Option<Action> {
 pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
     let contexts = app.contexts();
     // The database filter has no scope to toggle: only a search does.
-    let scoped = app.focus == Pane::Records;
+    let scoped = app.screen.focus == Pane::Records;
     contexts
         .iter()
         .flat_map(|c| BINDINGS.iter().filter(move |b| b.context == *c && b.hint))

@@ -6,6 +6,7 @@ pub mod databases;
 pub mod find;
 pub mod insight;
 pub mod records;
+pub mod screen;
 pub mod sort;
 pub mod timing;
 

@@ -109,7 +109,7 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         lines.push(Line::from(vec![
             label("built", theme),
             Span::raw(rfc3339(built)),
-            Span::styled(format!(" ({})", age(built, app.now)), theme.dim()),
+            Span::styled(format!(" ({})", age(built, app.clock.now)), theme.dim()),
         ]));
     }
     if let Some(path) = &status.cache.path {
@@ -136,7 +136,7 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
             Span::styled(list.join(", "), theme.warning()),
         ]));
     }
-    if let Some(report) = &app.report {
+    if let Some(report) = &app.data.report {
         let how = match &report.outcome {
             Outcome::Built(reason) => format!("{} ({reason})", report.outcome.summary()),
             Outcome::Loaded | Outcome::InMemory { .. } => report.outcome.summary().to_string(),
@@ -152,14 +152,17 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
             "other versions (d deletes the selected one):",
             theme.label(),
         )));
-        let focused = app.focus == Pane::Cache;
+        let focused = app.screen.focus == Pane::Cache;
         for (i, file) in status.other_cache_files.iter().enumerate() {
             let name = file
                 .path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let when = file.modified.map(|m| age(m, app.now)).unwrap_or_default();
+            let when = file
+                .modified
+                .map(|m| age(m, app.clock.now))
+                .unwrap_or_default();
             let row = format!(
                 "{} {name}  {}  {when}",
                 if i == pane.selected { "▶" } else { " " },

@@ -14,7 +14,9 @@ use crate::tui::text;
 const MAX_NAME: usize = 24;
 
 pub fn render(app: &App, scroll: u16, area: Rect, buf: &mut Buffer, theme: &Theme) {
-    let Some(catalog) = &app.catalog else { return };
+    let Some(catalog) = &app.data.catalog else {
+        return;
+    };
     let Some(row) = app.records.current(catalog) else {
         return;
     };

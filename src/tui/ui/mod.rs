@@ -27,8 +27,8 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let theme = Theme::new(self.no_color);
-        let Some(areas) = layout::areas(area, self.focus, self.zoom) else {
+        let theme = Theme::new(self.look.no_color);
+        let Some(areas) = layout::areas(area, self.screen.focus, self.screen.zoom) else {
             let message = format!(
                 "terminal too small: need {}x{}, have {}x{}",
                 layout::MIN_WIDTH,
@@ -55,7 +55,7 @@ impl Widget for &App {
             }
         }
         footer(self, areas.footer, buf, &theme);
-        match &self.overlay {
+        match &self.screen.overlay {
             Overlay::None => {}
             Overlay::Help { scroll } => help::render(*scroll, area, buf, &theme),
             Overlay::Detail { scroll } => detail::render(self, *scroll, area, buf, &theme),
@@ -110,7 +110,7 @@ fn split_clusters(area: Rect, buf: &mut Buffer) {
 
 /// A pane's frame with its numbered title; the focused one stands out by weight and reverse, not only colour.
 fn pane_block<'a>(app: &App, pane: Pane, theme: &Theme) -> Block<'a> {
-    let focused = app.focus == pane;
+    let focused = app.screen.focus == pane;
     let marker = if focused { "▶ " } else { "" };
     Block::bordered()
         .border_style(theme.border(focused))

@@ -20,10 +20,10 @@ const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
 
 pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &Theme) {
     let pane = &app.records;
-    let Some(catalog) = &app.catalog else {
+    let Some(catalog) = &app.data.catalog else {
         let inner = block.inner(area);
         block.render(area, buf);
-        let message = if app.load_error.is_some() {
+        let message = if app.data.load_error.is_some() {
             "nothing to show: no data loaded"
         } else {
             "loading…"
@@ -93,7 +93,7 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
             return;
         }
     }
-    let focused = app.focus == Pane::Records;
+    let focused = app.screen.focus == Pane::Records;
     let query = pane.applied.as_ref().map(|a| a.query.as_ref());
     focused_cell(pane, catalog, rows_area, buf, theme);
     if pane.across() {
@@ -179,7 +179,7 @@ fn search_bar(app: &App, catalog: &Catalog, theme: &Theme) -> Line<'static> {
         spans.push(Span::styled(format!("  {error}"), theme.warning()));
     }
     if pane.searching() {
-        let spin = SPINNER[(app.ticks % 4) as usize];
+        let spin = SPINNER[(app.clock.ticks % 4) as usize];
         spans.push(Span::styled(format!(" {spin} searching"), theme.warning()));
     }
     spans.push(Span::raw("  "));
