@@ -18,8 +18,10 @@ use backstore::cache::{ArchiveSource, CacheManager, ManagerOptions};
 use backstore::testkit::tables;
 use backstore::tui::action::{Action, Done, LoadKind};
 use backstore::tui::app::{App, Effect, Job, Pane};
+use backstore::tui::layout::ScrollLimits;
 use backstore::tui::state::cache::DiffState;
 use backstore::tui::state::databases::Entry;
+use backstore::tui::ui;
 use backstore::tui::worker::{self, Activity, Event};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -458,9 +460,11 @@ impl Driver {
             self.next_tick = start + TICK;
         }
         let app = &self.app;
+        let mut limits = ScrollLimits::default();
         self.terminal
-            .draw(|f| f.render_widget(app, f.area()))
+            .draw(|f| limits = ui::draw(app, f.area(), f.buffer_mut()))
             .map_err(|e| format!("drawing: {e}"))?;
+        self.app.drawn(limits);
         cost += start.elapsed();
         if start.elapsed() > self.trace {
             eprintln!("  draw: {}", ms(start.elapsed()));

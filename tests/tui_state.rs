@@ -356,13 +356,35 @@ fn help_scrolls_back_at_once_after_its_end() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = loaded_app(&manager(dir.path()));
     app.update(Action::ToggleHelp);
+    // Drawing measures how far the help scrolls; the App clamps with what the last frame measured.
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(
+        app.screen.size.0,
+        app.screen.size.1,
+    ))
+    .unwrap();
+    let mut frame = |app: &mut App| {
+        let mut limits = backstore::tui::layout::ScrollLimits::default();
+        terminal
+            .draw(|f| limits = backstore::tui::ui::draw(app, f.area(), f.buffer_mut()))
+            .unwrap();
+        app.drawn(limits);
+    };
+    frame(&mut app);
+    let limit = app.screen.limits.help.expect("the help was drawn");
+    assert!(
+        limit > 0 && limit < 500,
+        "the help scrolls, a little: {limit}"
+    );
     for _ in 0..500 {
         app.update(Action::Down);
     }
     let Overlay::Help { scroll: end } = app.screen.overlay else {
         panic!("help is open")
     };
+    assert_eq!(end, limit, "scrolling stops where the last line shows");
     app.update(Action::Up);
+    assert_eq!(app.screen.overlay, Overlay::Help { scroll: end - 1 });
+    frame(&mut app);
     assert_eq!(app.screen.overlay, Overlay::Help { scroll: end - 1 });
 }
 

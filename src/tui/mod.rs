@@ -133,9 +133,7 @@ fn event_loop(
     let size = terminal.size().context("reading the terminal size")?;
     app.update(Action::Resize(size.width, size.height));
     // The first frame goes out before any data is loaded.
-    terminal
-        .draw(|f| f.render_widget(&*app, f.area()))
-        .context("drawing")?;
+    draw(terminal, app)?;
 
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
@@ -204,10 +202,18 @@ fn run_loop(
         if app.quit {
             return Ok(());
         }
-        terminal
-            .draw(|f| f.render_widget(&*app, f.area()))
-            .context("drawing")?;
+        draw(terminal, app)?;
     }
+}
+
+/// Draws a frame and hands the App what drawing measured.
+fn draw(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Result<()> {
+    let mut limits = layout::ScrollLimits::default();
+    terminal
+        .draw(|f| limits = ui::draw(app, f.area(), f.buffer_mut()))
+        .context("drawing")?;
+    app.drawn(limits);
+    Ok(())
 }
 
 fn handle(app: &mut App, event: Event) {

@@ -5,6 +5,7 @@ use std::sync::atomic::AtomicBool;
 
 use super::action::{Action, LoadKind};
 use super::app::{App, Effect, Job, Overlay, Pane, Question};
+use super::layout::{ScrollLimits, clamp_scroll};
 use super::state::records::SearchScope;
 use super::state::timing::{MAX_RUNS, Running, WARMUP};
 use crate::timing::{self, SeriesOptions};
@@ -250,17 +251,40 @@ impl App {
         }
     }
 
+    /// Takes how far each text could scroll in the frame just drawn, and brings back any offset past it,
+    /// so a key back up moves at once after scrolling past the end.
+    pub fn drawn(&mut self, limits: ScrollLimits) {
+        self.screen.limits = limits;
+        match &mut self.screen.overlay {
+            Overlay::Help { scroll } => *scroll = clamp_scroll(*scroll, limits.help),
+            Overlay::Detail { scroll } => *scroll = clamp_scroll(*scroll, limits.detail),
+            Overlay::Diff { scroll } => *scroll = clamp_scroll(*scroll, limits.diff),
+            Overlay::None | Overlay::Insight | Overlay::Confirm(_) => {}
+        }
+        self.cache.scroll = clamp_scroll(self.cache.scroll, limits.cache);
+        self.timing.scroll = clamp_scroll(self.timing.scroll, limits.timing);
+    }
+
     /// Moves whatever the focus (or the open overlay) scrolls.
     fn move_by(&mut self, delta: isize) {
         let scroll_by = |s: &mut u16| *s = s.saturating_add_signed(delta.clamp(-1000, 1000) as i16);
-        let screen = ratatui::layout::Rect::new(0, 0, self.screen.size.0, self.screen.size.1);
+        let limits = self.screen.limits;
         match &mut self.screen.overlay {
             Overlay::Help { scroll } => {
                 scroll_by(scroll);
-                *scroll = (*scroll).min(super::ui::help::max_scroll(screen));
+                *scroll = clamp_scroll(*scroll, limits.help);
                 return;
             }
-            Overlay::Detail { scroll } | Overlay::Diff { scroll } => return scroll_by(scroll),
+            Overlay::Detail { scroll } => {
+                scroll_by(scroll);
+                *scroll = clamp_scroll(*scroll, limits.detail);
+                return;
+            }
+            Overlay::Diff { scroll } => {
+                scroll_by(scroll);
+                *scroll = clamp_scroll(*scroll, limits.diff);
+                return;
+            }
             Overlay::Confirm(_) => return,
             Overlay::Insight => return self.insight.step(delta.clamp(-1000, 1000)),
             Overlay::None => {}
@@ -278,9 +302,8 @@ impl App {
             Pane::Records => self.records.step(&catalog, delta),
             Pane::Cache => {
                 // The pane scrolls too: on a short screen its last lines (verify, other files) are below.
-                let limit = self.scroll_limit(Pane::Cache);
                 scroll_by(&mut self.cache.scroll);
-                self.cache.scroll = self.cache.scroll.min(limit);
+                self.cache.scroll = clamp_scroll(self.cache.scroll, limits.cache);
                 let others = self.cache.others();
                 self.cache.selected = self
                     .cache
@@ -289,25 +312,10 @@ impl App {
                     .min(others.saturating_sub(1));
             }
             Pane::Timing => {
-                let limit = self.scroll_limit(Pane::Timing);
                 scroll_by(&mut self.timing.scroll);
-                self.timing.scroll = self.timing.scroll.min(limit);
+                self.timing.scroll = clamp_scroll(self.timing.scroll, limits.timing);
             }
         }
-    }
-
-    /// How far a text pane scrolls as drawn now, so a key back up moves at once after scrolling past the end.
-    fn scroll_limit(&self, pane: Pane) -> u16 {
-        let Some(areas) = self.areas() else { return 0 };
-        let inner = super::layout::inner(areas.pane(pane));
-        let theme = super::ui::theme::Theme::new(true);
-        let width = usize::from(inner.width);
-        let lines = match pane {
-            Pane::Cache => super::ui::cache::lines(self, width, &theme),
-            Pane::Timing => super::ui::timing::lines(self, width, &theme),
-            _ => return 0,
-        };
-        super::ui::max_scroll(&lines, inner)
     }
 
     /// Shows the database under the Databases cursor in Records, re-running a search scoped to it.

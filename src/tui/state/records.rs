@@ -11,6 +11,7 @@ use super::sort::{SortJob, Sorting};
 use crate::catalog::{Catalog, Database};
 use crate::insight::Direction;
 use crate::search::{Hit, Mode};
+use crate::tui::layout::inner;
 
 pub use super::find::{Applied, Intent, Pending, SearchJob, SearchScope};
 
@@ -393,15 +394,5 @@ pub fn field_name(db: &Database, field: usize) -> String {
             .get(f)
             .cloned()
             .unwrap_or_else(|| format!("extra {}", f + 1 - db.columns().len())),
-    }
-}
-
-/// The inside of a bordered pane.
-fn inner(pane: Rect) -> Rect {
-    Rect {
-        x: pane.x.saturating_add(1),
-        y: pane.y.saturating_add(1),
-        width: pane.width.saturating_sub(2),
-        height: pane.height.saturating_sub(2),
     }
 }

@@ -1,7 +1,9 @@
 //! What the screen shows: the four panes, the overlay over them, which pane has focus, zoom and the
-//! terminal's size.
+//! terminal's size, and how far its texts could scroll when last drawn.
 
 use std::path::PathBuf;
+
+use crate::tui::layout::ScrollLimits;
 
 /// The four panes, in focus order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +66,8 @@ pub struct Screen {
     pub zoom: bool,
     /// Columns and rows.
     pub size: (u16, u16),
+    /// How far each text could scroll in the last frame drawn.
+    pub limits: ScrollLimits,
 }
 
 impl Default for Screen {
@@ -73,6 +77,7 @@ impl Default for Screen {
             overlay: Overlay::None,
             zoom: false,
             size: (80, 24),
+            limits: ScrollLimits::default(),
         }
     }
 }

@@ -16,11 +16,12 @@ use crate::tui::text;
 
 const LABEL: usize = 9;
 
-pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &Theme) {
+/// Draws the pane and returns how far it can scroll.
+pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &Theme) -> u16 {
     let inner = block.inner(area);
     block.render(area, buf);
     let lines = lines(app, usize::from(inner.width), theme);
-    super::scrolled_paragraph(lines, app.cache.scroll, inner, buf);
+    super::scrolled_paragraph(lines, app.cache.scroll, inner, buf)
 }
 
 fn label(name: &str, theme: &Theme) -> Span<'static> {

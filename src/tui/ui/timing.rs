@@ -17,12 +17,13 @@ use crate::tui::text;
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
 
-pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &Theme) {
+/// Draws the pane and returns how far it can scroll.
+pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &Theme) -> u16 {
     let block = block.title(Line::from(format!(" N={} ", app.timing.runs)));
     let inner = block.inner(area);
     block.render(area, buf);
     let lines = lines(app, usize::from(inner.width), theme);
-    super::scrolled_paragraph(lines, app.timing.scroll, inner, buf);
+    super::scrolled_paragraph(lines, app.timing.scroll, inner, buf)
 }
 
 pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
