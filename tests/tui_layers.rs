@@ -1,5 +1,6 @@
 //! The inspector's layers: state code (the App, its updates, the panes' state, the keymap and the
 //! layout) never imports drawing code. Drawing reads state and reports what it measured; nothing reads `ui`.
+//! And drawing never runs the search matcher: match positions are found in state, once per cell.
 
 use std::path::{Path, PathBuf};
 
@@ -68,6 +69,40 @@ fn state_code_never_imports_drawing_code() {
     assert!(
         found.is_empty(),
         "state code names `ui`:\n{}",
+        found.join("\n")
+    );
+}
+
+/// Lines of `source` that run the matcher or name a query.
+fn matcher_uses(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .map(|line| line.split("//").next().unwrap_or(""))
+        .filter(|code| code.contains(".positions(") || code.contains("Query"))
+        .map(|code| code.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn drawing_never_runs_the_matcher() {
+    assert_eq!(
+        matcher_uses("let p = q.positions(v);\nuse crate::search::Query;\n// q.positions(v)"),
+        ["let p = q.positions(v);", "use crate::search::Query;"]
+    );
+    let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tui/ui");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&ui).expect("src/tui/ui is listed") {
+        let path = entry.expect("a directory entry").path();
+        let source = std::fs::read_to_string(&path).expect("a source file");
+        found.extend(
+            matcher_uses(&source)
+                .into_iter()
+                .map(|line| format!("{}: {line}", path.display())),
+        );
+    }
+    assert!(
+        found.is_empty(),
+        "drawing runs the matcher:\n{}",
         found.join("\n")
     );
 }

@@ -4,6 +4,7 @@ pub mod cache;
 pub mod columns;
 pub mod databases;
 pub mod find;
+pub mod highlights;
 pub mod insight;
 pub mod records;
 pub mod screen;
