@@ -668,7 +668,10 @@ fn a_stale_cache_shows_the_record_diff_and_a_reload_shows_the_new_data() {
         shown.contains("+2 added · -1 removed · ~1 changed"),
         "{shown}"
     );
+    // What STALE says to do works from the other panes too.
+    app.update(Action::Focus(Pane::Records));
     press(&mut app, KeyCode::Char('D'));
+    assert!(matches!(app.screen.overlay, Overlay::Diff { .. }));
     let shown = screen(&app);
     for line in ["+ moon", "- sun", "~ sky", r#"colour: "blue" → "grey""#] {
         assert!(shown.contains(line), "{line} in the diff:\n{shown}");
@@ -694,6 +697,30 @@ fn a_stale_cache_shows_the_record_diff_and_a_reload_shows_the_new_data() {
     let shown = screen(&app);
     assert!(shown.contains("moon") && shown.contains("grey"), "{shown}");
     assert!(!shown.contains("yellow"), "{shown}");
+}
+
+#[test]
+fn reload_rebuild_and_diff_keys_work_from_every_pane() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    let action = |app: &App, c: char| {
+        keys::action_for(app, KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+            .map(|a| format!("{a:?}"))
+    };
+    for pane in Pane::ALL {
+        app.update(Action::Focus(pane));
+        for (key, want) in [('r', "Reload"), ('c', "Cold"), ('D', "ShowDiff")] {
+            assert_eq!(
+                action(&app, key).as_deref(),
+                Some(want),
+                "{key} in {pane:?}"
+            );
+        }
+    }
+    // Typed into a search, they are text.
+    app.update(Action::Focus(Pane::Records));
+    app.update(Action::StartInput);
+    assert_eq!(action(&app, 'r').as_deref(), Some("Input('r')"));
 }
 
 fn screen(app: &App) -> String {
