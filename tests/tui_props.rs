@@ -347,8 +347,48 @@ fn play(steps: &[Step], size: (u16, u16), data: &Data) {
             }
         }
         app.quit = false;
+        highlights_agree(&app);
         terminal.draw(|f| f.render_widget(&app, f.area())).unwrap();
-        assert_eq!(terminal.backend().size().unwrap().width, app.size.0);
+        assert_eq!(terminal.backend().size().unwrap().width, app.screen.size.0);
+    }
+}
+
+/// The oracle for the highlight cache: every cell on screen holds the positions the matcher gives for it now.
+fn highlights_agree(app: &App) {
+    let r = &app.records;
+    let (Some(catalog), Some(applied)) = (&app.data.catalog, &r.applied) else {
+        return;
+    };
+    // Too small a screen is not laid out (nor drawn); wrapped cells are drawn without highlights.
+    if app.areas().is_none() || (r.wrap && !r.across()) {
+        return;
+    }
+    let end = (r.cursor.offset + r.height).min(r.len(catalog));
+    for row in (r.cursor.offset..end).filter_map(|i| r.row(i)) {
+        let Some(record) = catalog
+            .databases()
+            .get(row.db)
+            .and_then(|d| d.record(row.record))
+        else {
+            continue;
+        };
+        let fields: Vec<usize> = if r.across() {
+            vec![0, row.hit.map_or(0, |h| h.field)]
+        } else {
+            r.layout.shown.iter().map(|&(c, _)| c).collect()
+        };
+        for field in fields {
+            if let Some(value) = record.value(field) {
+                let expected = applied.query.positions(value);
+                assert_eq!(
+                    r.highlights.get((row.db, row.record, field)),
+                    Some(expected.as_slice()),
+                    "cell {field} of record {} in database {}: {value:?}",
+                    row.record,
+                    row.db
+                );
+            }
+        }
     }
 }
 

@@ -140,7 +140,8 @@ fn status(state: CacheState) -> CacheStatus {
 
 fn app_with(catalog: Arc<Catalog>, state: CacheState, size: (u16, u16)) -> App {
     let mut app = App::new("embedded".into(), now());
-    app.abbreviations
+    app.look
+        .abbreviations
         .push((PathBuf::from("/data/backstore"), "$DATA".into()));
     app.update(Action::Resize(size.0, size.1));
     let report = report(&catalog, Outcome::Loaded);
@@ -163,7 +164,8 @@ fn type_text(app: &mut App, text: &str) {
 }
 
 fn draw(app: &App) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
+    let mut terminal =
+        Terminal::new(TestBackend::new(app.screen.size.0, app.screen.size.1)).unwrap();
     terminal.draw(|f| f.render_widget(app, f.area())).unwrap();
     terminal
 }
@@ -440,7 +442,7 @@ fn timing_series_120x40() {
 fn timing_series_of_an_archive_on_disk_counts_its_hash() {
     for size in [(80, 24), (120, 40)] {
         let mut app = fixture_app(size);
-        app.source = "/data/databases.tar.gz".into();
+        app.data.source = "/data/databases.tar.gz".into();
         app.update(Action::ToggleZoom);
         series_in(&mut app);
         let shown = screen(&app);
@@ -489,7 +491,7 @@ fn timing_last_cold_load_stacked_bar_80x24() {
     let mut app = fixture_app((80, 24));
     app.update(Action::Focus(Pane::Timing));
     app.update(Action::Cold);
-    let catalog = app.catalog.clone().unwrap();
+    let catalog = app.data.catalog.clone().unwrap();
     let mut report = report(&catalog, Outcome::Built(BuildReason::Forced));
     let s = sample(LoadKind::Cold, 120);
     report.timings = s.phases;
@@ -530,7 +532,7 @@ fn too_small_says_so() {
     insta::assert_snapshot!("too_small", screen(&app));
     // No size, however small, may panic: drawn straight into buffers, zero-sized ones included.
     let render = |app: &App| {
-        let area = ratatui::layout::Rect::new(0, 0, app.size.0, app.size.1);
+        let area = ratatui::layout::Rect::new(0, 0, app.screen.size.0, app.screen.size.1);
         let mut buffer = Buffer::empty(area);
         ratatui::widgets::Widget::render(app, area, &mut buffer);
     };
@@ -631,7 +633,7 @@ fn no_color_uses_no_colours() {
         CacheState::Stale { changed: vec![] },
         (120, 40),
     );
-    app.no_color = true;
+    app.look.no_color = true;
     app.update(Action::Focus(Pane::Records));
     app.update(Action::StartInput);
     type_text(&mut app, "fel");

@@ -54,21 +54,21 @@ fn press(app: &mut App, code: KeyCode) {
 fn focus_moves_with_tab_numbers_and_clicks() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = loaded_app(&manager(dir.path()));
-    assert_eq!(app.focus, Pane::Databases);
+    assert_eq!(app.screen.focus, Pane::Databases);
     press(&mut app, KeyCode::Tab);
-    assert_eq!(app.focus, Pane::Records);
+    assert_eq!(app.screen.focus, Pane::Records);
     press(&mut app, KeyCode::BackTab);
     press(&mut app, KeyCode::BackTab);
-    assert_eq!(app.focus, Pane::Timing);
+    assert_eq!(app.screen.focus, Pane::Timing);
     press(&mut app, KeyCode::Char('3'));
-    assert_eq!(app.focus, Pane::Cache);
+    assert_eq!(app.screen.focus, Pane::Cache);
     let areas = app.areas().unwrap();
     let records = areas.pane(Pane::Records);
     app.update(Action::Click {
         x: records.x + 3,
         y: records.y + 5,
     });
-    assert_eq!(app.focus, Pane::Records);
+    assert_eq!(app.screen.focus, Pane::Records);
     // The click landed on the fourth data row (border, header, rows).
     assert_eq!(app.records.cursor.pos, 3);
 }
@@ -78,9 +78,9 @@ fn q_closes_an_overlay_before_it_quits_and_ctrl_c_always_quits() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = loaded_app(&manager(dir.path()));
     press(&mut app, KeyCode::Char('?'));
-    assert!(matches!(app.overlay, Overlay::Help { .. }));
+    assert!(matches!(app.screen.overlay, Overlay::Help { .. }));
     press(&mut app, KeyCode::Char('q'));
-    assert_eq!(app.overlay, Overlay::None);
+    assert_eq!(app.screen.overlay, Overlay::None);
     assert!(!app.quit);
     app.update(Action::Focus(Pane::Records));
     press(&mut app, KeyCode::Char('/'));
@@ -165,7 +165,7 @@ fn search_narrows_keeps_and_clears() {
     app.update(Action::PrevHit);
     assert_eq!(
         app.records.cursor.pos,
-        app.records.len(app.catalog.as_ref().unwrap()) - 1,
+        app.records.len(app.data.catalog.as_ref().unwrap()) - 1,
         "N wraps"
     );
     app.update(Action::ClearFilter);
@@ -191,7 +191,7 @@ fn a_rebuild_keeps_cursor_and_filter() {
     for _ in 0..4 {
         app.update(Action::Down);
     }
-    let before = app.records.current(app.catalog.as_ref().unwrap());
+    let before = app.records.current(app.data.catalog.as_ref().unwrap());
     app.update(Action::Focus(Pane::Timing));
     app.update(Action::Cold);
     let jobs = settle(&mut app);
@@ -203,9 +203,12 @@ fn a_rebuild_keeps_cursor_and_filter() {
     settle(&mut app);
     assert_eq!(app.records.input, "an");
     assert!(app.records.filtered());
-    assert_eq!(app.records.current(app.catalog.as_ref().unwrap()), before);
+    assert_eq!(
+        app.records.current(app.data.catalog.as_ref().unwrap()),
+        before
+    );
     assert!(app.timing.last[0].is_some(), "the cold load is timed");
-    assert!(app.running.is_none());
+    assert!(app.jobs.running.is_none());
 }
 
 #[test]
@@ -231,7 +234,7 @@ fn one_job_at_a_time_and_deletes_ask_first() {
         cancelled: true,
     });
     app.update(Action::Invalidate);
-    assert_eq!(app.overlay, Overlay::Confirm(Question::Invalidate));
+    assert_eq!(app.screen.overlay, Overlay::Confirm(Question::Invalidate));
     assert!(settle(&mut app).is_empty());
     app.update(Action::Deny);
     assert!(settle(&mut app).is_empty(), "no means nothing is deleted");
@@ -353,14 +356,36 @@ fn help_scrolls_back_at_once_after_its_end() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = loaded_app(&manager(dir.path()));
     app.update(Action::ToggleHelp);
+    // Drawing measures how far the help scrolls; the App clamps with what the last frame measured.
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(
+        app.screen.size.0,
+        app.screen.size.1,
+    ))
+    .unwrap();
+    let mut frame = |app: &mut App| {
+        let mut limits = backstore::tui::layout::ScrollLimits::default();
+        terminal
+            .draw(|f| limits = backstore::tui::ui::draw(app, f.area(), f.buffer_mut()))
+            .unwrap();
+        app.drawn(limits);
+    };
+    frame(&mut app);
+    let limit = app.screen.limits.help.expect("the help was drawn");
+    assert!(
+        limit > 0 && limit < 500,
+        "the help scrolls, a little: {limit}"
+    );
     for _ in 0..500 {
         app.update(Action::Down);
     }
-    let Overlay::Help { scroll: end } = app.overlay else {
+    let Overlay::Help { scroll: end } = app.screen.overlay else {
         panic!("help is open")
     };
+    assert_eq!(end, limit, "scrolling stops where the last line shows");
     app.update(Action::Up);
-    assert_eq!(app.overlay, Overlay::Help { scroll: end - 1 });
+    assert_eq!(app.screen.overlay, Overlay::Help { scroll: end - 1 });
+    frame(&mut app);
+    assert_eq!(app.screen.overlay, Overlay::Help { scroll: end - 1 });
 }
 
 #[test]
@@ -443,8 +468,11 @@ fn dropping_an_across_all_search_keeps_the_column_in_range() {
 }
 
 fn draw(app: &App) {
-    let mut terminal =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(app.size.0, app.size.1)).unwrap();
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(
+        app.screen.size.0,
+        app.screen.size.1,
+    ))
+    .unwrap();
     terminal.draw(|f| f.render_widget(app, f.area())).unwrap();
 }
 
@@ -454,7 +482,7 @@ fn sort_jump_and_copy_a_cell() {
     let mut app = loaded_app(&manager(dir.path()));
     app.update(Action::Down); // animals
     app.update(Action::Focus(Pane::Records));
-    let catalog = app.catalog.clone().unwrap();
+    let catalog = app.data.catalog.clone().unwrap();
     let key_at = |app: &App, pos: usize| {
         let row = app.records.row(pos).unwrap();
         let db = &catalog.databases()[row.db];
@@ -501,14 +529,14 @@ fn sort_jump_and_copy_a_cell() {
     // A lone 1 not followed by G still focuses Databases, at the next key or after half a second.
     press(&mut app, KeyCode::Char('1'));
     press(&mut app, KeyCode::Char('k'));
-    assert_eq!(app.focus, Pane::Databases);
+    assert_eq!(app.screen.focus, Pane::Databases);
     app.update(Action::Focus(Pane::Records));
     press(&mut app, KeyCode::Char('3'));
-    assert_eq!(app.focus, Pane::Records);
+    assert_eq!(app.screen.focus, Pane::Records);
     for _ in 0..3 {
         app.update(Action::Tick(UNIX_EPOCH));
     }
-    assert_eq!(app.focus, Pane::Cache);
+    assert_eq!(app.screen.focus, Pane::Cache);
     app.update(Action::Focus(Pane::Records));
     // Y copies the focused cell as it is.
     app.update(Action::Right);
@@ -528,7 +556,7 @@ fn find_jumps_between_hits_and_filter_keeps_only_them() {
     let mut app = loaded_app(&manager(dir.path()));
     app.update(Action::Down); // animals
     app.update(Action::Focus(Pane::Records));
-    let catalog = app.catalog.clone().unwrap();
+    let catalog = app.data.catalog.clone().unwrap();
     let all = app.records.len(&catalog);
     press(&mut app, KeyCode::Char('/'));
     for c in "Eagle".chars() {
@@ -640,7 +668,10 @@ fn a_stale_cache_shows_the_record_diff_and_a_reload_shows_the_new_data() {
         shown.contains("+2 added · -1 removed · ~1 changed"),
         "{shown}"
     );
+    // What STALE says to do works from the other panes too.
+    app.update(Action::Focus(Pane::Records));
     press(&mut app, KeyCode::Char('D'));
+    assert!(matches!(app.screen.overlay, Overlay::Diff { .. }));
     let shown = screen(&app);
     for line in ["+ moon", "- sun", "~ sky", r#"colour: "blue" → "grey""#] {
         assert!(shown.contains(line), "{line} in the diff:\n{shown}");
@@ -668,9 +699,36 @@ fn a_stale_cache_shows_the_record_diff_and_a_reload_shows_the_new_data() {
     assert!(!shown.contains("yellow"), "{shown}");
 }
 
+#[test]
+fn reload_rebuild_and_diff_keys_work_from_every_pane() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    let action = |app: &App, c: char| {
+        keys::action_for(app, KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+            .map(|a| format!("{a:?}"))
+    };
+    for pane in Pane::ALL {
+        app.update(Action::Focus(pane));
+        for (key, want) in [('r', "Reload"), ('c', "Cold"), ('D', "ShowDiff")] {
+            assert_eq!(
+                action(&app, key).as_deref(),
+                Some(want),
+                "{key} in {pane:?}"
+            );
+        }
+    }
+    // Typed into a search, they are text.
+    app.update(Action::Focus(Pane::Records));
+    app.update(Action::StartInput);
+    assert_eq!(action(&app, 'r').as_deref(), Some("Input('r')"));
+}
+
 fn screen(app: &App) -> String {
-    let mut terminal =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(app.size.0, app.size.1)).unwrap();
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(
+        app.screen.size.0,
+        app.screen.size.1,
+    ))
+    .unwrap();
     terminal.draw(|f| f.render_widget(app, f.area())).unwrap();
     terminal.backend().to_string()
 }
@@ -681,12 +739,12 @@ fn frequency_enter_filters_to_the_value_and_stats_describe_the_column() {
     let mut app = loaded_app(&manager(dir.path()));
     app.update(Action::Down); // animals: animal, family, class, habitat
     app.update(Action::Focus(Pane::Records));
-    let catalog = app.catalog.clone().unwrap();
+    let catalog = app.data.catalog.clone().unwrap();
     for _ in 0..2 {
         press(&mut app, KeyCode::Char('l'));
     }
     press(&mut app, KeyCode::Char('F'));
-    assert_eq!(app.overlay, Overlay::Insight);
+    assert_eq!(app.screen.overlay, Overlay::Insight);
     assert!(
         screen(&app).contains("computing…"),
         "shown while the worker counts"
@@ -710,7 +768,7 @@ fn frequency_enter_filters_to_the_value_and_stats_describe_the_column() {
         .count;
     press(&mut app, KeyCode::Enter);
     settle(&mut app);
-    assert_eq!(app.overlay, Overlay::None);
+    assert_eq!(app.screen.overlay, Overlay::None);
     assert!(app.records.filtered());
     assert_eq!(
         app.records.len(&catalog),
@@ -729,7 +787,7 @@ fn frequency_enter_filters_to_the_value_and_stats_describe_the_column() {
     assert!(shown.contains("statistics of animals.class"), "{shown}");
     assert!(shown.contains("distinct"), "{shown}");
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.overlay, Overlay::None);
+    assert_eq!(app.screen.overlay, Overlay::None);
 }
 
 /// The README's list of keys is the keymap table's own text (`BACKSTORE_UPDATE_README=1` rewrites it).

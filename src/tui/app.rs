@@ -14,63 +14,12 @@ use super::state::cache::CachePane;
 use super::state::databases::DatabasesPane;
 use super::state::insight::{InsightJob, InsightPane};
 use super::state::records::{RecordsPane, SearchJob};
+pub use super::state::screen::{Overlay, Pane, Question, Screen};
 use super::state::sort::SortJob;
 use super::state::timing::{Running, TimingPane};
 use crate::cache::LoadReport;
 use crate::catalog::Catalog;
 use crate::timing::SeriesOptions;
-
-/// The four panes, in focus order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pane {
-    Databases,
-    Records,
-    Cache,
-    Timing,
-}
-
-impl Pane {
-    pub const ALL: [Pane; 4] = [Pane::Databases, Pane::Records, Pane::Cache, Pane::Timing];
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Pane::Databases => "[1] Databases",
-            Pane::Records => "[2] Records",
-            Pane::Cache => "[3] Cache",
-            Pane::Timing => "[4] Timing",
-        }
-    }
-}
-
-/// A question waiting for y/n.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Question {
-    Invalidate,
-    DeleteFile(PathBuf),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Overlay {
-    None,
-    Help {
-        scroll: u16,
-    },
-    /// Every change between the cached data and the archive.
-    Diff {
-        scroll: u16,
-    },
-    /// The focused column's frequency table or statistics.
-    Insight,
-    /// The current record, transposed.
-    Detail {
-        scroll: u16,
-    },
-    Confirm(Question),
-}
 
 /// Work on the manager, run one at a time on a worker thread.
 #[derive(Debug, Clone)]
@@ -107,78 +56,95 @@ pub struct Toast {
 /// Ticks a toast stays (4 per second).
 const TOAST_TICKS: u64 = 16;
 
+/// The inspector's state: what the screen shows, the clock, the data, the work in flight, how things look,
+/// one struct per pane, the toast and whether to quit.
 pub struct App {
-    pub focus: Pane,
-    pub overlay: Overlay,
-    pub zoom: bool,
-    pub size: (u16, u16),
-    pub now: SystemTime,
-    pub ticks: u64,
-    /// The archive: `embedded` or its path.
-    pub source: String,
-    pub catalog: Option<Arc<Catalog>>,
-    pub report: Option<LoadReport>,
-    pub load_error: Option<String>,
+    pub screen: Screen,
+    pub clock: Clock,
+    pub data: Data,
+    pub jobs: Jobs,
+    pub look: Look,
     pub databases: DatabasesPane,
     pub records: RecordsPane,
     pub cache: CachePane,
     pub timing: TimingPane,
     pub insight: InsightPane,
+    pub toast: Option<Toast>,
+    pub quit: bool,
+}
+
+/// Time as the App knows it: the wall clock ages are measured against, and ticks for toasts and spinners.
+pub struct Clock {
+    pub now: SystemTime,
+    /// Ticks since start (4 per second).
+    pub ticks: u64,
+}
+
+/// The data shown, once loaded.
+#[derive(Default)]
+pub struct Data {
+    /// The archive: `embedded` or its path.
+    pub source: String,
+    pub catalog: Option<Arc<Catalog>>,
+    pub report: Option<LoadReport>,
+    /// Why the start-up load failed.
+    pub load_error: Option<String>,
+}
+
+/// Work in flight: the manager job running, how to cancel a series, and the effects not yet handed out.
+#[derive(Default)]
+pub struct Jobs {
     /// The manager job running, if any.
     pub running: Option<Running>,
     series_cancel: Option<Arc<AtomicBool>>,
-    pub toast: Option<Toast>,
+    effects: Vec<Effect>,
+}
+
+/// How things are shown, set once at start.
+#[derive(Default)]
+pub struct Look {
     /// Path prefixes shown shorter (the home folder as `~`).
     pub abbreviations: Vec<(PathBuf, String)>,
     pub no_color: bool,
-    pub quit: bool,
-    effects: Vec<Effect>,
 }
 
 impl App {
     /// An app waiting for its first load; `now` is the clock ages are measured against.
     pub fn new(source: String, now: SystemTime) -> Self {
         App {
-            focus: Pane::Databases,
-            overlay: Overlay::None,
-            zoom: false,
-            size: (80, 24),
-            now,
-            ticks: 0,
-            source,
-            catalog: None,
-            report: None,
-            load_error: None,
+            screen: Screen::default(),
+            clock: Clock { now, ticks: 0 },
+            data: Data {
+                source,
+                ..Data::default()
+            },
+            jobs: Jobs::default(),
+            look: Look::default(),
             databases: DatabasesPane::default(),
             records: RecordsPane::default(),
             cache: CachePane::default(),
             timing: TimingPane::default(),
             insight: InsightPane::default(),
-            running: None,
-            series_cancel: None,
             toast: None,
-            abbreviations: Vec::new(),
-            no_color: false,
             quit: false,
-            effects: Vec::new(),
         }
     }
 
     /// The effects queued since the last call.
     pub fn take_effects(&mut self) -> Vec<Effect> {
-        std::mem::take(&mut self.effects)
+        std::mem::take(&mut self.jobs.effects)
     }
 
     pub fn areas(&self) -> Option<Areas> {
         layout::areas(
-            Rect::new(0, 0, self.size.0, self.size.1),
-            self.focus,
-            self.zoom,
+            Rect::new(0, 0, self.screen.size.0, self.screen.size.1),
+            self.screen.focus,
+            self.screen.zoom,
         )
     }
 
     pub fn editing(&self) -> bool {
-        match self.focus {
+        match self.screen.focus {
             Pane::Databases => self.databases.editing,
             Pane::Records => self.records.editing || self.records.jump.is_some(),
             Pane::Timing => self.timing.export_to.is_some(),
@@ -198,7 +164,7 @@ impl App {
 
     /// A path as shown: known prefixes replaced by their short names.
     pub fn show_path(&self, path: &Path) -> String {
-        for (prefix, short) in &self.abbreviations {
+        for (prefix, short) in &self.look.abbreviations {
             if let Ok(rest) = path.strip_prefix(prefix) {
                 return Path::new(short).join(rest).display().to_string();
             }
@@ -209,12 +175,12 @@ impl App {
     pub fn notify(&mut self, text: impl Into<String>) {
         self.toast = Some(Toast {
             text: text.into(),
-            until: self.ticks + TOAST_TICKS,
+            until: self.clock.ticks + TOAST_TICKS,
         });
     }
 
     pub(super) fn push(&mut self, effect: Effect) {
-        self.effects.push(effect);
+        self.jobs.effects.push(effect);
     }
 
     /// Sizes the panes' lists from the layout, so paging and clicks match what is drawn.
@@ -223,7 +189,7 @@ impl App {
         let dbs = layout::table_rows(areas.pane(Pane::Databases), u16::from(self.filter_line()));
         let n = self.databases.entries.len();
         self.databases.cursor.follow(n, usize::from(dbs.height));
-        if let Some(catalog) = &self.catalog {
+        if let Some(catalog) = &self.data.catalog {
             let search_line = self.search_line();
             self.records
                 .relayout(catalog, areas.pane(Pane::Records), search_line);
@@ -244,25 +210,25 @@ impl App {
 
     /// Starts a manager job unless one is running.
     pub(super) fn start(&mut self, job: Job, running: Running) -> bool {
-        if let Some(busy) = &self.running {
+        if let Some(busy) = &self.jobs.running {
             self.notify(format!("busy: {} (Esc cancels a series)", busy.label()));
             return false;
         }
         if let Job::Series(_, cancel) = &job {
-            self.series_cancel = Some(cancel.clone());
+            self.jobs.series_cancel = Some(cancel.clone());
         }
-        self.running = Some(running);
+        self.jobs.running = Some(running);
         self.push(Effect::Job(job));
         true
     }
 
     pub(super) fn finish(&mut self) {
-        self.running = None;
-        self.series_cancel = None;
+        self.jobs.running = None;
+        self.jobs.series_cancel = None;
     }
 
     pub(super) fn cancel_series(&mut self) {
-        match &self.series_cancel {
+        match &self.jobs.series_cancel {
             Some(cancel) => {
                 cancel.store(true, Ordering::Relaxed);
                 self.notify("cancelling the series after the current run");

@@ -132,6 +132,10 @@ pub static BINDINGS: &[Binding] = &[
     bind(C::Global, &[key('3')], "3", "focus Cache", Action::Focus(Pane::Cache), false),
     bind(C::Global, &[key('4')], "4", "focus Timing", Action::Focus(Pane::Timing), false),
     bind(C::Global, &[key('z')], "z", "zoom the focused pane", Action::ToggleZoom, false),
+    // What STALE says to do works wherever it is read.
+    bind(C::Global, &[key('r')], "r", "reload the archive (rebuilds a stale cache, retries a failed load)", Action::Reload, false),
+    bind(C::Global, &[key('c')], "c", "rebuild the cache now", Action::Cold, false),
+    bind(C::Global, &[key('D')], "D", "what changed (stale cache)", Action::ShowDiff, false),
     bind(C::Panes, &[key('j'), code(K::Down)], "j/↓", "down", Action::Down, false),
     bind(C::Panes, &[key('k'), code(K::Up)], "k/↑", "up", Action::Up, false),
     bind(C::Panes, &[code(K::PageDown), ctrl('d')], "PgDn", "page down", Action::PageDown, false),
@@ -160,9 +164,6 @@ pub static BINDINGS: &[Binding] = &[
     bind(C::Records, &[key('I')], "I", "statistics of this column", Action::Stats, false),
     bind(C::Cache, &[key('v')], "v", "verify cache against archive", Action::Verify, true),
     bind(C::Cache, &[key('d')], "d", "delete selected old cache file", Action::DeleteOther, true),
-    bind(C::Cache, &[key('r')], "r", "reload the archive (rebuilds a stale cache, retries a failed load)", Action::Reload, true),
-    bind(C::Cache, &[key('c')], "c", "rebuild the cache now", Action::Cold, false),
-    bind(C::Cache, &[key('D')], "D", "what changed (stale cache)", Action::ShowDiff, false),
     bind(C::Cache, &[key('s')], "s", "re-read the status now", Action::RefreshStatus, false),
     bind(C::Timing, &[key('c')], "c", "cold load (rebuild)", Action::Cold, true),
     bind(C::Timing, &[key('w')], "w", "warm load (from cache)", Action::Warm, true),
@@ -207,7 +208,7 @@ pub static BINDINGS: &[Binding] = &[
 impl App {
     /// The contexts whose bindings are live now, most specific first.
     pub fn contexts(&self) -> Vec<Context> {
-        match &self.overlay {
+        match &self.screen.overlay {
             Overlay::Confirm(_) => return vec![C::Confirm],
             Overlay::Help { .. } => return vec![C::Help],
             Overlay::Detail { .. } => return vec![C::Detail],
@@ -218,7 +219,7 @@ impl App {
         if self.editing() {
             return vec![C::Input];
         }
-        let pane = match self.focus {
+        let pane = match self.screen.focus {
             Pane::Databases => C::Databases,
             Pane::Records => C::Records,
             Pane::Cache => C::Cache,
@@ -273,7 +274,7 @@ fn count_digit(app: &App, code: KeyCode) -> Option<Action> {
 pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
     let contexts = app.contexts();
     // The database filter has no scope to toggle: only a search does.
-    let scoped = app.focus == Pane::Records;
+    let scoped = app.screen.focus == Pane::Records;
     contexts
         .iter()
         .flat_map(|c| BINDINGS.iter().filter(move |b| b.context == *c && b.hint))

@@ -96,3 +96,20 @@ pub fn centered(area: Rect, percent: (u16, u16), min: (u16, u16)) -> Rect {
         height: h,
     }
 }
+
+/// How far each scrolling text could scroll when it was last drawn (`None` until it is drawn). Drawing
+/// measures the wrapped text and reports these; state clamps its scroll offsets with them and never
+/// measures text itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScrollLimits {
+    pub help: Option<u16>,
+    pub detail: Option<u16>,
+    pub diff: Option<u16>,
+    pub cache: Option<u16>,
+    pub timing: Option<u16>,
+}
+
+/// `scroll` kept within a known limit; unknown (not drawn yet), it is left as it is for drawing to clamp.
+pub fn clamp_scroll(scroll: u16, limit: Option<u16>) -> u16 {
+    limit.map_or(scroll, |limit| scroll.min(limit))
+}

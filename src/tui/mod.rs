@@ -43,9 +43,9 @@ pub fn run(manager: Arc<CacheManager>) -> anyhow::Result<()> {
     let mut terminal = open_terminal()?;
     init_logging(&manager);
     let mut app = App::new(manager.options().source.label(), SystemTime::now());
-    app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    app.look.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
-        app.abbreviations.push((home.into(), "~".into()));
+        app.look.abbreviations.push((home.into(), "~".into()));
     }
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -133,9 +133,7 @@ fn event_loop(
     let size = terminal.size().context("reading the terminal size")?;
     app.update(Action::Resize(size.width, size.height));
     // The first frame goes out before any data is loaded.
-    terminal
-        .draw(|f| f.render_widget(&*app, f.area()))
-        .context("drawing")?;
+    draw(terminal, app)?;
 
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
@@ -148,7 +146,7 @@ fn event_loop(
     );
     input::spawn(tx.clone(), stop.clone())?;
     worker::spawn_watcher(manager.clone(), activity.clone(), tx.clone(), stop.clone());
-    info!(source = %app.source, "inspector started");
+    info!(source = %app.data.source, "inspector started");
 
     let result = run_loop(terminal, app, &manager, &activity, &tx, &rx);
     stop.store(true, Ordering::Relaxed);
@@ -204,10 +202,18 @@ fn run_loop(
         if app.quit {
             return Ok(());
         }
-        terminal
-            .draw(|f| f.render_widget(&*app, f.area()))
-            .context("drawing")?;
+        draw(terminal, app)?;
     }
+}
+
+/// Draws a frame and hands the App what drawing measured.
+fn draw(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Result<()> {
+    let mut limits = layout::ScrollLimits::default();
+    terminal
+        .draw(|f| limits = ui::draw(app, f.area(), f.buffer_mut()))
+        .context("drawing")?;
+    app.drawn(limits);
+    Ok(())
 }
 
 fn handle(app: &mut App, event: Event) {

@@ -18,7 +18,7 @@ impl App {
                 }
                 match result {
                     Ok(loaded) => self.loaded(kind, loaded),
-                    Err(e) if kind == LoadKind::Startup => self.load_error = Some(e),
+                    Err(e) if kind == LoadKind::Startup => self.data.load_error = Some(e),
                     Err(e) if kind == LoadKind::Reload => {
                         self.notify(format!("reload failed: {e}"));
                     }
@@ -39,12 +39,12 @@ impl App {
                 }
             }
             Done::SearchDone { id, hits } => {
-                if let Some(catalog) = self.catalog.clone() {
+                if let Some(catalog) = self.data.catalog.clone() {
                     self.records.search_done(&catalog, id, hits);
                 }
             }
             Done::Sorted { id, result } => {
-                if let Some(catalog) = self.catalog.clone() {
+                if let Some(catalog) = self.data.catalog.clone() {
                     self.records.sort_done(&catalog, id, result);
                 }
                 if let Some(e) = &self.records.sort.error {
@@ -70,7 +70,7 @@ impl App {
                 };
             }
             Done::SeriesProgress(progress, sample) => {
-                self.running = Some(Running::Series(Some(progress)));
+                self.jobs.running = Some(Running::Series(Some(progress)));
                 if !progress.warmup {
                     self.timing
                         .history
@@ -144,12 +144,12 @@ impl App {
     fn loaded(&mut self, kind: LoadKind, loaded: Loaded) {
         let catalog = loaded.catalog;
         let report = loaded.report;
-        self.load_error = None;
+        self.data.load_error = None;
         let height = self.list_height(super::app::Pane::Databases);
         self.databases.refresh(&catalog, height);
         let db = self.databases.selected_database();
-        let reopened = self.catalog.is_some();
-        self.catalog = Some(catalog.clone());
+        let reopened = self.data.catalog.is_some();
+        self.data.catalog = Some(catalog.clone());
         self.records.db = if reopened { db } else { None };
         self.records.select(&catalog, db);
         if self.records.input.trim().is_empty() {
@@ -185,15 +185,18 @@ impl App {
                 report.outcome.word()
             ));
         }
-        self.report = Some(report);
+        self.data.report = Some(report);
     }
 
     /// Loads the archive again after a start-up load failed, unless a job is running.
     pub(super) fn retry_load(&mut self) {
-        if self.catalog.is_some() || self.load_error.is_none() || self.running.is_some() {
+        if self.data.catalog.is_some()
+            || self.data.load_error.is_none()
+            || self.jobs.running.is_some()
+        {
             return;
         }
-        self.load_error = None;
+        self.data.load_error = None;
         self.push(super::app::Effect::Job(super::app::Job::Load(
             LoadKind::Startup,
         )));

@@ -5,6 +5,7 @@ use std::sync::atomic::AtomicBool;
 
 use super::action::{Action, LoadKind};
 use super::app::{App, Effect, Job, Overlay, Pane, Question};
+use super::layout::{ScrollLimits, clamp_scroll};
 use super::state::records::SearchScope;
 use super::state::timing::{MAX_RUNS, Running, WARMUP};
 use crate::timing::{self, SeriesOptions};
@@ -18,7 +19,8 @@ impl App {
         if self.records.typed_count.is_some() && ends_count(&action) {
             let (digits, _) = self.records.typed_count.take().unwrap_or_default();
             if matches!(action, Action::Bottom) {
-                if let (Some(catalog), Ok(n)) = (self.catalog.clone(), digits.parse::<usize>()) {
+                if let (Some(catalog), Ok(n)) = (self.data.catalog.clone(), digits.parse::<usize>())
+                {
                     self.records.go_to_row(&catalog, n);
                 }
                 return;
@@ -28,41 +30,45 @@ impl App {
         match action {
             Action::Quit => self.quit = true,
             Action::Tick(now) => {
-                self.now = now;
-                self.ticks += 1;
+                self.clock.now = now;
+                self.clock.ticks += 1;
                 // A lone 1-4 not followed by G within half a second was a focus key.
                 if let Some((digits, at)) = &self.records.typed_count
-                    && self.ticks >= at + 2
+                    && self.clock.ticks >= at + 2
                 {
                     let digits = digits.clone();
                     self.records.typed_count = None;
                     self.count_as_focus(&digits);
                 }
-                if self.toast.as_ref().is_some_and(|t| t.until <= self.ticks) {
+                if self
+                    .toast
+                    .as_ref()
+                    .is_some_and(|t| t.until <= self.clock.ticks)
+                {
                     self.toast = None;
                 }
             }
-            Action::Resize(w, h) => self.size = (w, h),
-            Action::FocusNext => self.focus = Pane::ALL[(self.focus.index() + 1) % 4],
-            Action::FocusPrev => self.focus = Pane::ALL[(self.focus.index() + 3) % 4],
-            Action::Focus(pane) => self.focus = pane,
+            Action::Resize(w, h) => self.screen.size = (w, h),
+            Action::FocusNext => self.screen.focus = Pane::ALL[(self.screen.focus.index() + 1) % 4],
+            Action::FocusPrev => self.screen.focus = Pane::ALL[(self.screen.focus.index() + 3) % 4],
+            Action::Focus(pane) => self.screen.focus = pane,
             Action::ToggleHelp => {
-                self.overlay = match self.overlay {
+                self.screen.overlay = match self.screen.overlay {
                     Overlay::Help { .. } => Overlay::None,
                     _ => Overlay::Help { scroll: 0 },
                 }
             }
-            Action::ToggleZoom => self.zoom = !self.zoom,
+            Action::ToggleZoom => self.screen.zoom = !self.screen.zoom,
             Action::Close => {
-                if self.overlay == Overlay::Insight {
+                if self.screen.overlay == Overlay::Insight {
                     self.insight.close();
                 }
-                self.overlay = Overlay::None;
+                self.screen.overlay = Overlay::None;
             }
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
-            Action::PageUp => self.move_by(-(self.list_height(self.focus) as isize)),
-            Action::PageDown => self.move_by(self.list_height(self.focus) as isize),
+            Action::PageUp => self.move_by(-(self.list_height(self.screen.focus) as isize)),
+            Action::PageDown => self.move_by(self.list_height(self.screen.focus) as isize),
             Action::Top => self.move_by(isize::MIN / 2),
             Action::Bottom => self.move_by(isize::MAX / 2),
             Action::Left => self.records.step_column(-1),
@@ -72,13 +78,13 @@ impl App {
             Action::Scroll { x, y, down } => self.wheel(x, y, down),
             Action::StartInput => self.start_input(),
             Action::StartFilter => {
-                if self.focus == Pane::Records && self.catalog.is_some() {
+                if self.screen.focus == Pane::Records && self.data.catalog.is_some() {
                     self.records
                         .start_search(super::state::records::Intent::Filter);
                 }
             }
             Action::CycleMode => {
-                if self.focus == Pane::Records {
+                if self.screen.focus == Pane::Records {
                     self.records.cycle_mode();
                     self.search(false);
                 }
@@ -89,7 +95,7 @@ impl App {
             }),
             Action::ClearInput => self.edit(String::clear),
             Action::AcceptInput
-                if self.focus == Pane::Timing && self.timing.export_to.is_some() =>
+                if self.screen.focus == Pane::Timing && self.timing.export_to.is_some() =>
             {
                 let path = self.timing.export_to.take().unwrap_or_default();
                 match &self.timing.series {
@@ -101,19 +107,23 @@ impl App {
                 }
             }
             Action::CancelInput
-                if self.focus == Pane::Timing && self.timing.export_to.is_some() =>
+                if self.screen.focus == Pane::Timing && self.timing.export_to.is_some() =>
             {
                 self.timing.export_to = None;
                 self.notify("export cancelled");
             }
-            Action::AcceptInput if self.focus == Pane::Records && self.records.jump.is_some() => {
+            Action::AcceptInput
+                if self.screen.focus == Pane::Records && self.records.jump.is_some() =>
+            {
                 let typed = self.records.jump.take().unwrap_or_default();
-                match (self.catalog.clone(), typed.parse::<usize>()) {
+                match (self.data.catalog.clone(), typed.parse::<usize>()) {
                     (Some(catalog), Ok(n)) => self.records.go_to_row(&catalog, n),
                     _ => self.notify("type a row number after :"),
                 }
             }
-            Action::CancelInput if self.focus == Pane::Records && self.records.jump.is_some() => {
+            Action::CancelInput
+                if self.screen.focus == Pane::Records && self.records.jump.is_some() =>
+            {
                 self.records.jump = None;
             }
             Action::AcceptInput => {
@@ -124,10 +134,10 @@ impl App {
             Action::ToggleScope => self.toggle_scope(),
             Action::NextHit | Action::PrevHit => {
                 let forward = matches!(action, Action::NextHit);
-                if let Some(catalog) = self.catalog.clone() {
+                if let Some(catalog) = self.data.catalog.clone() {
                     self.records.next_hit(&catalog, forward);
                 }
-                if let Overlay::Detail { scroll } = &mut self.overlay {
+                if let Overlay::Detail { scroll } = &mut self.screen.overlay {
                     *scroll = 0;
                 }
             }
@@ -141,12 +151,12 @@ impl App {
                 self.sort(direction);
             }
             Action::StartJump => {
-                if self.catalog.is_some() {
+                if self.data.catalog.is_some() {
                     self.records.jump = Some(String::new());
                 }
             }
             Action::Count(d) => {
-                let ticks = self.ticks;
+                let ticks = self.clock.ticks;
                 let (digits, _) = self
                     .records
                     .typed_count
@@ -166,27 +176,29 @@ impl App {
                 }
             }
             Action::DeleteOther => match self.selected_other() {
-                Some(path) => self.overlay = Overlay::Confirm(Question::DeleteFile(path)),
+                Some(path) => self.screen.overlay = Overlay::Confirm(Question::DeleteFile(path)),
                 None => self.notify("no other cache files to delete"),
             },
-            Action::RefreshStatus if self.load_error.is_some() && self.catalog.is_none() => {
+            Action::RefreshStatus
+                if self.data.load_error.is_some() && self.data.catalog.is_none() =>
+            {
                 self.retry_load();
             }
             Action::RefreshStatus => self.push(Effect::Job(Job::Status)),
-            Action::Reload if self.catalog.is_none() => self.retry_load(),
+            Action::Reload if self.data.catalog.is_none() => self.retry_load(),
             Action::Reload => {
-                self.overlay = Overlay::None;
+                self.screen.overlay = Overlay::None;
                 self.start(Job::Load(LoadKind::Reload), Running::Reload);
             }
             Action::ShowDiff => match &self.cache.diff {
                 super::state::cache::DiffState::NotRun => {
                     self.notify("nothing to compare: the cache is not stale");
                 }
-                _ => self.overlay = Overlay::Diff { scroll: 0 },
+                _ => self.screen.overlay = Overlay::Diff { scroll: 0 },
             },
             Action::Cold => {
-                if matches!(self.overlay, Overlay::Diff { .. }) {
-                    self.overlay = Overlay::None;
+                if matches!(self.screen.overlay, Overlay::Diff { .. }) {
+                    self.screen.overlay = Overlay::None;
                 }
                 self.start(
                     Job::Load(LoadKind::Cold),
@@ -199,7 +211,7 @@ impl App {
                     Running::Load(timing::LoadKind::Warm),
                 );
             }
-            Action::Invalidate => self.overlay = Overlay::Confirm(Question::Invalidate),
+            Action::Invalidate => self.screen.overlay = Overlay::Confirm(Question::Invalidate),
             Action::Bench => {
                 let options = SeriesOptions {
                     runs: self.timing.runs,
@@ -226,7 +238,7 @@ impl App {
             Action::Export => match &self.timing.series {
                 Some(series) if !series.cold.is_empty() || !series.warm.is_empty() => {
                     // Where it goes is asked, with a name in the current folder offered.
-                    let stamp: String = crate::cache::report::rfc3339(self.now)
+                    let stamp: String = crate::cache::report::rfc3339(self.clock.now)
                         .chars()
                         .filter(char::is_ascii_alphanumeric)
                         .collect();
@@ -235,29 +247,52 @@ impl App {
                 _ => self.notify("no series to export yet: press b to run one"),
             },
             Action::Confirm => self.confirm(),
-            Action::Deny => self.overlay = Overlay::None,
+            Action::Deny => self.screen.overlay = Overlay::None,
         }
+    }
+
+    /// Takes how far each text could scroll in the frame just drawn, and brings back any offset past it,
+    /// so a key back up moves at once after scrolling past the end.
+    pub fn drawn(&mut self, limits: ScrollLimits) {
+        self.screen.limits = limits;
+        match &mut self.screen.overlay {
+            Overlay::Help { scroll } => *scroll = clamp_scroll(*scroll, limits.help),
+            Overlay::Detail { scroll } => *scroll = clamp_scroll(*scroll, limits.detail),
+            Overlay::Diff { scroll } => *scroll = clamp_scroll(*scroll, limits.diff),
+            Overlay::None | Overlay::Insight | Overlay::Confirm(_) => {}
+        }
+        self.cache.scroll = clamp_scroll(self.cache.scroll, limits.cache);
+        self.timing.scroll = clamp_scroll(self.timing.scroll, limits.timing);
     }
 
     /// Moves whatever the focus (or the open overlay) scrolls.
     fn move_by(&mut self, delta: isize) {
         let scroll_by = |s: &mut u16| *s = s.saturating_add_signed(delta.clamp(-1000, 1000) as i16);
-        let screen = ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1);
-        match &mut self.overlay {
+        let limits = self.screen.limits;
+        match &mut self.screen.overlay {
             Overlay::Help { scroll } => {
                 scroll_by(scroll);
-                *scroll = (*scroll).min(super::ui::help::max_scroll(screen));
+                *scroll = clamp_scroll(*scroll, limits.help);
                 return;
             }
-            Overlay::Detail { scroll } | Overlay::Diff { scroll } => return scroll_by(scroll),
+            Overlay::Detail { scroll } => {
+                scroll_by(scroll);
+                *scroll = clamp_scroll(*scroll, limits.detail);
+                return;
+            }
+            Overlay::Diff { scroll } => {
+                scroll_by(scroll);
+                *scroll = clamp_scroll(*scroll, limits.diff);
+                return;
+            }
             Overlay::Confirm(_) => return,
             Overlay::Insight => return self.insight.step(delta.clamp(-1000, 1000)),
             Overlay::None => {}
         }
-        let Some(catalog) = self.catalog.clone() else {
+        let Some(catalog) = self.data.catalog.clone() else {
             return;
         };
-        match self.focus {
+        match self.screen.focus {
             Pane::Databases => {
                 let height = self.list_height(Pane::Databases);
                 let len = self.databases.entries.len();
@@ -267,9 +302,8 @@ impl App {
             Pane::Records => self.records.step(&catalog, delta),
             Pane::Cache => {
                 // The pane scrolls too: on a short screen its last lines (verify, other files) are below.
-                let limit = self.scroll_limit(Pane::Cache);
                 scroll_by(&mut self.cache.scroll);
-                self.cache.scroll = self.cache.scroll.min(limit);
+                self.cache.scroll = clamp_scroll(self.cache.scroll, limits.cache);
                 let others = self.cache.others();
                 self.cache.selected = self
                     .cache
@@ -278,30 +312,15 @@ impl App {
                     .min(others.saturating_sub(1));
             }
             Pane::Timing => {
-                let limit = self.scroll_limit(Pane::Timing);
                 scroll_by(&mut self.timing.scroll);
-                self.timing.scroll = self.timing.scroll.min(limit);
+                self.timing.scroll = clamp_scroll(self.timing.scroll, limits.timing);
             }
         }
     }
 
-    /// How far a text pane scrolls as drawn now, so a key back up moves at once after scrolling past the end.
-    fn scroll_limit(&self, pane: Pane) -> u16 {
-        let Some(areas) = self.areas() else { return 0 };
-        let inner = super::layout::inner(areas.pane(pane));
-        let theme = super::ui::theme::Theme::new(true);
-        let width = usize::from(inner.width);
-        let lines = match pane {
-            Pane::Cache => super::ui::cache::lines(self, width, &theme),
-            Pane::Timing => super::ui::timing::lines(self, width, &theme),
-            _ => return 0,
-        };
-        super::ui::max_scroll(&lines, inner)
-    }
-
     /// Shows the database under the Databases cursor in Records, re-running a search scoped to it.
     pub(super) fn show_selected_database(&mut self) {
-        let Some(catalog) = self.catalog.clone() else {
+        let Some(catalog) = self.data.catalog.clone() else {
             return;
         };
         let db = self.databases.selected_database();
@@ -320,7 +339,7 @@ impl App {
     }
 
     pub(super) fn search(&mut self, keep_cursor: bool) {
-        let Some(catalog) = self.catalog.clone() else {
+        let Some(catalog) = self.data.catalog.clone() else {
             return;
         };
         if let Some(job) = self.records.request_search(&catalog, keep_cursor) {
@@ -329,12 +348,16 @@ impl App {
     }
 
     fn enter(&mut self) {
-        match self.focus {
-            Pane::Databases => self.focus = Pane::Records,
+        match self.screen.focus {
+            Pane::Databases => self.screen.focus = Pane::Records,
             Pane::Records => {
-                let current = self.catalog.as_ref().and_then(|c| self.records.current(c));
+                let current = self
+                    .data
+                    .catalog
+                    .as_ref()
+                    .and_then(|c| self.records.current(c));
                 if current.is_some() {
-                    self.overlay = Overlay::Detail { scroll: 0 };
+                    self.screen.overlay = Overlay::Detail { scroll: 0 };
                 }
             }
             _ => {}
@@ -342,14 +365,14 @@ impl App {
     }
 
     fn click(&mut self, x: u16, y: u16) {
-        if self.overlay != Overlay::None {
+        if self.screen.overlay != Overlay::None {
             return;
         }
         let Some(areas) = self.areas() else { return };
         let Some(pane) = areas.pane_at(x, y) else {
             return;
         };
-        self.focus = pane;
+        self.screen.focus = pane;
         let top = match pane {
             Pane::Databases => u16::from(self.filter_line()),
             _ => u16::from(self.search_line()),
@@ -373,7 +396,7 @@ impl App {
                 }
             }
             Pane::Records => {
-                if let Some(catalog) = self.catalog.clone() {
+                if let Some(catalog) = self.data.catalog.clone() {
                     // Wrapped rows take several lines: count rows, not lines.
                     let mut row = None;
                     for (i, height) in self.records.heights.iter().enumerate() {
@@ -396,26 +419,26 @@ impl App {
 
     fn wheel(&mut self, x: u16, y: u16, down: bool) {
         let delta = if down { WHEEL } else { -WHEEL };
-        if self.overlay != Overlay::None {
+        if self.screen.overlay != Overlay::None {
             return self.move_by(delta);
         }
         let Some(pane) = self.areas().and_then(|a| a.pane_at(x, y)) else {
             return;
         };
-        let focus = std::mem::replace(&mut self.focus, pane);
+        let focus = std::mem::replace(&mut self.screen.focus, pane);
         let step = if pane == Pane::Databases || pane == Pane::Cache {
             delta.signum()
         } else {
             delta
         };
         self.move_by(step);
-        self.focus = focus;
+        self.screen.focus = focus;
     }
 
     fn start_input(&mut self) {
-        match self.focus {
+        match self.screen.focus {
             Pane::Databases => self.databases.editing = true,
-            Pane::Records if self.catalog.is_some() => self
+            Pane::Records if self.data.catalog.is_some() => self
                 .records
                 .start_search(super::state::records::Intent::Find),
             _ => {}
@@ -423,10 +446,10 @@ impl App {
     }
 
     fn edit(&mut self, change: impl FnOnce(&mut String)) {
-        match self.focus {
+        match self.screen.focus {
             Pane::Databases => {
                 change(&mut self.databases.filter);
-                if let Some(catalog) = self.catalog.clone() {
+                if let Some(catalog) = self.data.catalog.clone() {
                     let height = self.list_height(Pane::Databases);
                     self.databases.refresh(&catalog, height);
                     self.show_selected_database();
@@ -452,17 +475,17 @@ impl App {
     }
 
     fn clear_filter(&mut self) {
-        match self.focus {
+        match self.screen.focus {
             Pane::Databases => {
                 self.databases.editing = false;
                 self.databases.filter.clear();
-                if let Some(catalog) = self.catalog.clone() {
+                if let Some(catalog) = self.data.catalog.clone() {
                     let height = self.list_height(Pane::Databases);
                     self.databases.refresh(&catalog, height);
                 }
             }
             Pane::Records => {
-                if let Some(catalog) = self.catalog.clone() {
+                if let Some(catalog) = self.data.catalog.clone() {
                     self.records.clear_search(&catalog);
                 }
             }
@@ -471,7 +494,7 @@ impl App {
     }
 
     fn toggle_scope(&mut self) {
-        if self.focus != Pane::Records {
+        if self.screen.focus != Pane::Records {
             return;
         }
         self.records.scope = match self.records.scope {
@@ -491,7 +514,7 @@ impl App {
     }
 
     fn confirm(&mut self) {
-        let overlay = std::mem::replace(&mut self.overlay, Overlay::None);
+        let overlay = std::mem::replace(&mut self.screen.overlay, Overlay::None);
         match overlay {
             Overlay::Confirm(Question::Invalidate) => {
                 self.start(Job::Invalidate, Running::Invalidate);
@@ -499,7 +522,7 @@ impl App {
             Overlay::Confirm(Question::DeleteFile(path)) => {
                 self.start(Job::Remove(path), Running::Remove);
             }
-            other => self.overlay = other,
+            other => self.screen.overlay = other,
         }
     }
 }

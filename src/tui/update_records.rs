@@ -14,11 +14,11 @@ impl App {
             "4" => Pane::Timing,
             _ => return,
         };
-        self.focus = pane;
+        self.screen.focus = pane;
     }
 
     pub(super) fn sort(&mut self, direction: crate::insight::Direction) {
-        let Some(catalog) = self.catalog.clone() else {
+        let Some(catalog) = self.data.catalog.clone() else {
             return;
         };
         if self.records.across() {
@@ -39,7 +39,7 @@ impl App {
 
     /// Opens the focused column's frequency table or statistics, computed on a worker thread.
     pub(super) fn insight(&mut self, kind: super::state::insight::InsightKind) {
-        let Some(catalog) = self.catalog.clone() else {
+        let Some(catalog) = self.data.catalog.clone() else {
             return;
         };
         let Some(db) = self.records.db.filter(|_| !self.records.across()) else {
@@ -47,7 +47,7 @@ impl App {
                 .notify("column insight needs one database: press s to search this database only");
         };
         let job = self.insight.request(&catalog, db, self.records.col, kind);
-        self.overlay = Overlay::Insight;
+        self.screen.overlay = Overlay::Insight;
         self.push(Effect::Insight(job));
     }
 
@@ -56,7 +56,7 @@ impl App {
         let Some((db, column, value)) = self.insight.selected_value() else {
             return;
         };
-        let Some(catalog) = self.catalog.clone() else {
+        let Some(catalog) = self.data.catalog.clone() else {
             return;
         };
         let Some(name) = catalog
@@ -67,7 +67,7 @@ impl App {
             return;
         };
         self.insight.close();
-        self.overlay = Overlay::None;
+        self.screen.overlay = Overlay::None;
         let r = &mut self.records;
         r.mode = crate::search::Mode::Regex;
         r.scope = super::state::records::SearchScope::Database;
@@ -80,7 +80,7 @@ impl App {
 
     /// The focused cell's value onto the clipboard, as it is (no quoting).
     pub(super) fn copy_cell(&mut self) {
-        let Some(catalog) = self.catalog.clone() else {
+        let Some(catalog) = self.data.catalog.clone() else {
             return;
         };
         match self.records.focused_cell(&catalog) {
@@ -97,7 +97,7 @@ impl App {
 
     /// The current record as JSON, with the archive's short hash, onto the clipboard.
     pub(super) fn copy(&mut self) {
-        let Some(catalog) = self.catalog.clone() else {
+        let Some(catalog) = self.data.catalog.clone() else {
             return;
         };
         let Some(row) = self.records.current(&catalog) else {

@@ -4,8 +4,10 @@ pub mod cache;
 pub mod columns;
 pub mod databases;
 pub mod find;
+pub mod highlights;
 pub mod insight;
 pub mod records;
+pub mod screen;
 pub mod sort;
 pub mod timing;
 

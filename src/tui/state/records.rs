@@ -7,10 +7,12 @@ use ratatui::layout::Rect;
 
 use super::Cursor;
 use super::columns::{self, ColumnLayout, MAX_ROW_LINES};
+use super::highlights::Highlights;
 use super::sort::{SortJob, Sorting};
 use crate::catalog::{Catalog, Database};
 use crate::insight::Direction;
 use crate::search::{Hit, Mode};
+use crate::tui::layout::inner;
 
 pub use super::find::{Applied, Intent, Pending, SearchJob, SearchScope};
 
@@ -62,6 +64,8 @@ pub struct RecordsPane {
     /// Visible rows and usable width, from the last layout.
     pub height: usize,
     pub width: usize,
+    /// The matched characters of the cells on screen, for the search applied.
+    pub highlights: Highlights,
 }
 
 impl RecordsPane {
@@ -253,6 +257,37 @@ impl RecordsPane {
                 self.heights = self.row_heights(catalog);
             }
         }
+        self.find_highlights(catalog);
+    }
+
+    /// Runs the matcher over the cells on screen it has not seen yet, so drawing only reads positions.
+    fn find_highlights(&mut self, catalog: &Catalog) {
+        let query = self.applied.as_ref().map(|a| a.query.clone());
+        self.highlights.prepare(catalog, query.as_ref());
+        // Wrapped cells are drawn without highlights.
+        if query.is_none() || (self.wrap && !self.across()) {
+            return;
+        }
+        let rows: Vec<RowRef> = self.visible(catalog).collect();
+        for row in rows {
+            let Some(record) = catalog
+                .databases()
+                .get(row.db)
+                .and_then(|d| d.record(row.record))
+            else {
+                continue;
+            };
+            let fields: Vec<usize> = if self.across() {
+                vec![0, row.hit.map_or(0, |h| h.field)]
+            } else {
+                self.layout.shown.iter().map(|&(c, _)| c).collect()
+            };
+            for field in fields {
+                if let Some(value) = record.value(field) {
+                    self.highlights.fill((row.db, row.record, field), value);
+                }
+            }
+        }
     }
 
     /// The focused cell as drawn at the foot: its column's name and its value wrapped to the pane, in at
@@ -393,15 +428,5 @@ pub fn field_name(db: &Database, field: usize) -> String {
             .get(f)
             .cloned()
             .unwrap_or_else(|| format!("extra {}", f + 1 - db.columns().len())),
-    }
-}
-
-/// The inside of a bordered pane.
-fn inner(pane: Rect) -> Rect {
-    Rect {
-        x: pane.x.saturating_add(1),
-        y: pane.y.saturating_add(1),
-        width: pane.width.saturating_sub(2),
-        height: pane.height.saturating_sub(2),
     }
 }

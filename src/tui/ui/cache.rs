@@ -16,11 +16,12 @@ use crate::tui::text;
 
 const LABEL: usize = 9;
 
-pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &Theme) {
+/// Draws the pane and returns how far it can scroll.
+pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &Theme) -> u16 {
     let inner = block.inner(area);
     block.render(area, buf);
     let lines = lines(app, usize::from(inner.width), theme);
-    super::scrolled_paragraph(lines, app.cache.scroll, inner, buf);
+    super::scrolled_paragraph(lines, app.cache.scroll, inner, buf)
 }
 
 fn label(name: &str, theme: &Theme) -> Span<'static> {
@@ -109,7 +110,7 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         lines.push(Line::from(vec![
             label("built", theme),
             Span::raw(rfc3339(built)),
-            Span::styled(format!(" ({})", age(built, app.now)), theme.dim()),
+            Span::styled(format!(" ({})", age(built, app.clock.now)), theme.dim()),
         ]));
     }
     if let Some(path) = &status.cache.path {
@@ -136,7 +137,7 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
             Span::styled(list.join(", "), theme.warning()),
         ]));
     }
-    if let Some(report) = &app.report {
+    if let Some(report) = &app.data.report {
         let how = match &report.outcome {
             Outcome::Built(reason) => format!("{} ({reason})", report.outcome.summary()),
             Outcome::Loaded | Outcome::InMemory { .. } => report.outcome.summary().to_string(),
@@ -152,14 +153,17 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
             "other versions (d deletes the selected one):",
             theme.label(),
         )));
-        let focused = app.focus == Pane::Cache;
+        let focused = app.screen.focus == Pane::Cache;
         for (i, file) in status.other_cache_files.iter().enumerate() {
             let name = file
                 .path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let when = file.modified.map(|m| age(m, app.now)).unwrap_or_default();
+            let when = file
+                .modified
+                .map(|m| age(m, app.clock.now))
+                .unwrap_or_default();
             let row = format!(
                 "{} {name}  {}  {when}",
                 if i == pane.selected { "▶" } else { " " },

@@ -15,8 +15,8 @@ use crate::tui::text;
 
 pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &Theme) {
     let pane = &app.databases;
-    let Some(catalog) = &app.catalog else {
-        let message = if app.load_error.is_some() {
+    let Some(catalog) = &app.data.catalog else {
+        let message = if app.data.load_error.is_some() {
             "nothing to show: the archive could not be read (see [3] Cache)"
         } else {
             "loading…"
@@ -70,7 +70,7 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
         };
         super::placeholder(message, rows_area, buf, theme.dim());
     }
-    let focused = app.focus == Pane::Databases;
+    let focused = app.screen.focus == Pane::Databases;
     let common = pane.common_version.as_deref();
     let count_width = catalog
         .databases()

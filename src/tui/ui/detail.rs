@@ -13,16 +13,19 @@ use crate::tui::text;
 
 const MAX_NAME: usize = 24;
 
-pub fn render(app: &App, scroll: u16, area: Rect, buf: &mut Buffer, theme: &Theme) {
-    let Some(catalog) = &app.catalog else { return };
+/// Draws the record and returns how far it can scroll (0 when there is none to draw).
+pub fn render(app: &App, scroll: u16, area: Rect, buf: &mut Buffer, theme: &Theme) -> u16 {
+    let Some(catalog) = &app.data.catalog else {
+        return 0;
+    };
     let Some(row) = app.records.current(catalog) else {
-        return;
+        return 0;
     };
     let Some(db) = catalog.databases().get(row.db) else {
-        return;
+        return 0;
     };
     let Some(record) = db.record(row.record) else {
-        return;
+        return 0;
     };
     let rect = layout::centered(area, (90, 86), (40, 12));
     Clear.render(rect, buf);
@@ -106,4 +109,5 @@ pub fn render(app: &App, scroll: u16, area: Rect, buf: &mut Buffer, theme: &Them
     Paragraph::new(lines)
         .scroll((scroll.min(max_scroll), 0))
         .render(inner, buf);
+    max_scroll
 }

@@ -18,7 +18,8 @@ use crate::tui::text;
 pub const WHAT_TO_DO: &str = "The archive changed since the cache was built; the records shown are the cached ones. \
      r reloads (rebuilding the cache), c rebuilds now, D shows every change.";
 
-pub fn render(app: &App, scroll: u16, area: Rect, buf: &mut Buffer, theme: &Theme) {
+/// Draws the overlay and returns how far it can scroll.
+pub fn render(app: &App, scroll: u16, area: Rect, buf: &mut Buffer, theme: &Theme) -> u16 {
     let rect = layout::centered(area, (90, 90), (40, 12));
     Clear.render(rect, buf);
     let block = Block::bordered()
@@ -46,7 +47,7 @@ pub fn render(app: &App, scroll: u16, area: Rect, buf: &mut Buffer, theme: &Them
         ))),
         DiffState::Done(diff) => full(diff, width, theme, &mut lines),
     }
-    super::scrolled_paragraph(lines, scroll, inner, buf);
+    super::scrolled_paragraph(lines, scroll, inner, buf)
 }
 
 /// One line per database: what kind of change and how many records of each.

@@ -10,7 +10,8 @@ use super::theme::Theme;
 use crate::tui::keys;
 use crate::tui::text;
 
-pub fn render(scroll: u16, area: Rect, buf: &mut Buffer, theme: &Theme) {
+/// Draws the help and returns how far it can scroll.
+pub fn render(scroll: u16, area: Rect, buf: &mut Buffer, theme: &Theme) -> u16 {
     let rect = layout::centered(area, (80, 90), (40, 12));
     Clear.render(rect, buf);
     let block = Block::bordered()
@@ -20,13 +21,7 @@ pub fn render(scroll: u16, area: Rect, buf: &mut Buffer, theme: &Theme) {
     let inner = block.inner(rect);
     block.render(rect, buf);
     let lines = lines(theme);
-    super::scrolled_paragraph(lines, scroll, inner, buf);
-}
-
-/// How far the help scrolls on a screen of `area`, so scrolling back up answers at once.
-pub fn max_scroll(area: Rect) -> u16 {
-    let rect = layout::centered(area, (80, 90), (40, 12));
-    super::max_scroll(&lines(&Theme::new(true)), Block::bordered().inner(rect))
+    super::scrolled_paragraph(lines, scroll, inner, buf)
 }
 
 fn lines(theme: &Theme) -> Vec<Line<'static>> {

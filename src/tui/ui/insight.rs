@@ -17,7 +17,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, theme: &Theme) {
     let Some(shown) = &app.insight.shown else {
         return;
     };
-    let Some(catalog) = &app.catalog else { return };
+    let Some(catalog) = &app.data.catalog else {
+        return;
+    };
     let Some(db) = catalog.databases().get(shown.db) else {
         return;
     };

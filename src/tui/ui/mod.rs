@@ -22,50 +22,65 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 use super::app::{App, Overlay, Pane, Question};
 use super::keys;
 use super::text;
+use layout::ScrollLimits;
 use theme::Theme;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let theme = Theme::new(self.no_color);
-        let Some(areas) = layout::areas(area, self.focus, self.zoom) else {
-            let message = format!(
-                "terminal too small: need {}x{}, have {}x{}",
-                layout::MIN_WIDTH,
-                layout::MIN_HEIGHT,
-                area.width,
-                area.height
-            );
-            Paragraph::new(message)
-                .wrap(Wrap { trim: true })
-                .render(area, buf);
-            return;
-        };
-        for pane in Pane::ALL {
-            let rect = areas.pane(pane);
-            if rect.width == 0 || rect.height == 0 {
-                continue;
-            }
-            let block = pane_block(self, pane, &theme);
-            match pane {
-                Pane::Databases => databases::render(self, block, rect, buf, &theme),
-                Pane::Records => records::render(self, block, rect, buf, &theme),
-                Pane::Cache => cache::render(self, block, rect, buf, &theme),
-                Pane::Timing => timing::render(self, block, rect, buf, &theme),
-            }
-        }
-        footer(self, areas.footer, buf, &theme);
-        match &self.overlay {
-            Overlay::None => {}
-            Overlay::Help { scroll } => help::render(*scroll, area, buf, &theme),
-            Overlay::Detail { scroll } => detail::render(self, *scroll, area, buf, &theme),
-            Overlay::Diff { scroll } => diff::render(self, *scroll, area, buf, &theme),
-            Overlay::Insight => insight::render(self, area, buf, &theme),
-            Overlay::Confirm(question) => confirm(self, question, area, buf, &theme),
-        }
-        toast(self, areas.footer, buf, &theme);
-        split_clusters(area, buf);
+        draw(self, area, buf);
     }
+}
+
+/// Draws the App and reports how far each scrolling text it drew can scroll, for the loop to hand back
+/// with [`App::drawn`].
+pub fn draw(app: &App, area: Rect, buf: &mut Buffer) -> ScrollLimits {
+    let mut limits = ScrollLimits::default();
+    let theme = Theme::new(app.look.no_color);
+    let Some(areas) = layout::areas(area, app.screen.focus, app.screen.zoom) else {
+        let message = format!(
+            "terminal too small: need {}x{}, have {}x{}",
+            layout::MIN_WIDTH,
+            layout::MIN_HEIGHT,
+            area.width,
+            area.height
+        );
+        Paragraph::new(message)
+            .wrap(Wrap { trim: true })
+            .render(area, buf);
+        return limits;
+    };
+    for pane in Pane::ALL {
+        let rect = areas.pane(pane);
+        if rect.width == 0 || rect.height == 0 {
+            continue;
+        }
+        let block = pane_block(app, pane, &theme);
+        match pane {
+            Pane::Databases => databases::render(app, block, rect, buf, &theme),
+            Pane::Records => records::render(app, block, rect, buf, &theme),
+            Pane::Cache => limits.cache = Some(cache::render(app, block, rect, buf, &theme)),
+            Pane::Timing => limits.timing = Some(timing::render(app, block, rect, buf, &theme)),
+        }
+    }
+    footer(app, areas.footer, buf, &theme);
+    match &app.screen.overlay {
+        Overlay::None => {}
+        Overlay::Help { scroll } => {
+            limits.help = Some(help::render(*scroll, area, buf, &theme));
+        }
+        Overlay::Detail { scroll } => {
+            limits.detail = Some(detail::render(app, *scroll, area, buf, &theme));
+        }
+        Overlay::Diff { scroll } => {
+            limits.diff = Some(diff::render(app, *scroll, area, buf, &theme));
+        }
+        Overlay::Insight => insight::render(app, area, buf, &theme),
+        Overlay::Confirm(question) => confirm(app, question, area, buf, &theme),
+    }
+    toast(app, areas.footer, buf, &theme);
+    split_clusters(area, buf);
+    limits
 }
 
 /// Gives each character of a cluster such as Devanagari `रा` or a flag its own cell, as terminals lay them out:
@@ -110,7 +125,7 @@ fn split_clusters(area: Rect, buf: &mut Buffer) {
 
 /// A pane's frame with its numbered title; the focused one stands out by weight and reverse, not only colour.
 fn pane_block<'a>(app: &App, pane: Pane, theme: &Theme) -> Block<'a> {
-    let focused = app.focus == pane;
+    let focused = app.screen.focus == pane;
     let marker = if focused { "▶ " } else { "" };
     Block::bordered()
         .border_style(theme.border(focused))
@@ -190,28 +205,34 @@ fn confirm(app: &App, question: &Question, area: Rect, buf: &mut Buffer, theme: 
         .render(rect, buf);
 }
 
-/// How far wrapped `lines` can scroll in `area`: the rows they take, counted by drawing them off screen, past
-/// its height. Counting lines instead leaves a wrapped last line out of reach.
-/// Draws wrapped lines scrolled by `scroll`, never past the point where the last line shows.
-pub fn scrolled_paragraph(lines: Vec<Line<'static>>, scroll: u16, area: Rect, buf: &mut Buffer) {
-    // Measuring costs a render of its own: only a scrolled view needs it.
-    let scroll = if scroll == 0 {
-        0
-    } else {
-        scroll.min(max_scroll(&lines, area))
-    };
+/// Draws wrapped lines scrolled by `scroll`, never past the point where the last line shows, and returns
+/// how far they can scroll.
+pub fn scrolled_paragraph(
+    lines: Vec<Line<'static>>,
+    scroll: u16,
+    area: Rect,
+    buf: &mut Buffer,
+) -> u16 {
+    let limit = max_scroll(&lines, area);
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
-        .scroll((scroll, 0))
+        .scroll((scroll.min(limit), 0))
         .render(area, buf);
+    limit
 }
 
+/// How far wrapped `lines` can scroll in `area`: the rows they take, counted by drawing them off screen, past
+/// its height. Counting lines instead leaves a wrapped last line out of reach.
 pub fn max_scroll(lines: &[Line<'static>], area: Rect) -> u16 {
     if area.width == 0 {
         return 0;
     }
     let width = usize::from(area.width);
     let bound: usize = lines.iter().map(|l| 2 * (l.width() / width + 1)).sum();
+    // Lines that fit even at twice the rows they need cannot scroll: no measuring render.
+    if bound <= usize::from(area.height) {
+        return 0;
+    }
     let scratch = Rect::new(0, 0, area.width, bound.clamp(1, 4096) as u16);
     let mut buf = Buffer::empty(scratch);
     Paragraph::new(lines.to_vec())

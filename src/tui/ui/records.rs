@@ -9,7 +9,6 @@ use ratatui::widgets::{Block, Cell, Row, Table, Widget};
 
 use super::theme::Theme;
 use crate::catalog::{Catalog, Database};
-use crate::search::Query;
 use crate::tui::app::{App, Pane};
 use crate::tui::state::databases::Entry;
 use crate::tui::state::records::{RecordsPane, SearchScope, field_name};
@@ -20,10 +19,10 @@ const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
 
 pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &Theme) {
     let pane = &app.records;
-    let Some(catalog) = &app.catalog else {
+    let Some(catalog) = &app.data.catalog else {
         let inner = block.inner(area);
         block.render(area, buf);
-        let message = if app.load_error.is_some() {
+        let message = if app.data.load_error.is_some() {
             "nothing to show: no data loaded"
         } else {
             "loading…"
@@ -93,13 +92,12 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
             return;
         }
     }
-    let focused = app.focus == Pane::Records;
-    let query = pane.applied.as_ref().map(|a| a.query.as_ref());
+    let focused = app.screen.focus == Pane::Records;
     focused_cell(pane, catalog, rows_area, buf, theme);
     if pane.across() {
-        across_table(pane, catalog, query, table_area, buf, theme, focused);
+        across_table(pane, catalog, table_area, buf, theme, focused);
     } else if let Some(db) = db {
-        database_table(pane, db, query, table_area, buf, theme, focused);
+        database_table(pane, db, table_area, buf, theme, focused);
     }
 }
 
@@ -179,7 +177,7 @@ fn search_bar(app: &App, catalog: &Catalog, theme: &Theme) -> Line<'static> {
         spans.push(Span::styled(format!("  {error}"), theme.warning()));
     }
     if pane.searching() {
-        let spin = SPINNER[(app.ticks % 4) as usize];
+        let spin = SPINNER[(app.clock.ticks % 4) as usize];
         spans.push(Span::styled(format!(" {spin} searching"), theme.warning()));
     }
     spans.push(Span::raw("  "));
@@ -196,21 +194,24 @@ fn search_bar(app: &App, catalog: &Catalog, theme: &Theme) -> Line<'static> {
     Line::from(spans)
 }
 
-/// A cell: the value cut to its width, matched characters highlighted, a missing field marked as such.
-fn cell(value: Option<&str>, width: usize, query: Option<&Query>, theme: &Theme) -> Cell<'static> {
+/// A cell: the value cut to its width, matched characters (found when the row first showed, `None` with no
+/// search applied) highlighted, a missing field marked as such.
+fn cell(
+    value: Option<&str>,
+    width: usize,
+    matched: Option<&[usize]>,
+    theme: &Theme,
+) -> Cell<'static> {
     match value {
         None => Cell::from(Span::styled("∅", theme.missing())),
-        Some(v) => match query {
-            Some(q) => {
-                let positions = q.positions(v);
-                Cell::from(text::highlight_in_view(
-                    v,
-                    &positions,
-                    width,
-                    Style::new(),
-                    theme.matched(),
-                ))
-            }
+        Some(v) => match matched {
+            Some(positions) => Cell::from(text::highlight_in_view(
+                v,
+                positions,
+                width,
+                Style::new(),
+                theme.matched(),
+            )),
             None => Cell::from(text::fit(v, width)),
         },
     }
@@ -266,7 +267,6 @@ fn wrapped(value: Option<&str>, width: usize, lines: usize, theme: &Theme) -> Ce
 fn database_table(
     pane: &RecordsPane,
     db: &Database,
-    query: Option<&Query>,
     area: Rect,
     buf: &mut Buffer,
     theme: &Theme,
@@ -315,7 +315,8 @@ fn database_table(
             let mut cell = if pane.wrap {
                 wrapped(record.value(c), w, lines, theme)
             } else {
-                cell(record.value(c), w, query, theme)
+                let matched = pane.highlights.get((row.db, row.record, c));
+                cell(record.value(c), w, matched, theme)
             };
             if c == 0 {
                 cell = cell.style(theme.key_column());
@@ -346,7 +347,6 @@ fn database_table(
 fn across_table(
     pane: &RecordsPane,
     catalog: &Catalog,
-    query: Option<&Query>,
     area: Rect,
     buf: &mut Buffer,
     theme: &Theme,
@@ -387,14 +387,23 @@ fn across_table(
         let prefix = format!("{label}: ");
         let room = match_w.saturating_sub(text::width(&prefix));
         let mut matched = vec![Span::styled(prefix, theme.dim())];
-        let positions = query.map(|q| q.positions(value)).unwrap_or_default();
+        let positions = pane
+            .highlights
+            .get((row.db, row.record, field))
+            .unwrap_or_default();
         matched.extend(
-            text::highlight_in_view(value, &positions, room, Style::new(), theme.matched()).spans,
+            text::highlight_in_view(value, positions, room, Style::new(), theme.matched()).spans,
         );
         let current = i == pane.cursor.pos;
         let mut cells = vec![
             Cell::from(text::fit(db.name(), name_w)),
-            cell(Some(record.key()), key_w, query, theme).style(theme.key_column()),
+            cell(
+                Some(record.key()),
+                key_w,
+                pane.highlights.get((row.db, row.record, 0)),
+                theme,
+            )
+            .style(theme.key_column()),
             Cell::from(Line::from(matched)),
         ];
         if current && let Some(c) = cells.get_mut(pane.col) {

@@ -17,12 +17,13 @@ use crate::tui::text;
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
 
-pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &Theme) {
+/// Draws the pane and returns how far it can scroll.
+pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &Theme) -> u16 {
     let block = block.title(Line::from(format!(" N={} ", app.timing.runs)));
     let inner = block.inner(area);
     block.render(area, buf);
     let lines = lines(app, usize::from(inner.width), theme);
-    super::scrolled_paragraph(lines, app.timing.scroll, inner, buf);
+    super::scrolled_paragraph(lines, app.timing.scroll, inner, buf)
 }
 
 pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
@@ -39,8 +40,8 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
             theme.dim(),
         )));
     }
-    if let Some(running) = &app.running {
-        lines.push(gauge(running.ratio(), app.ticks, width, theme));
+    if let Some(running) = &app.jobs.running {
+        lines.push(gauge(running.ratio(), app.clock.ticks, width, theme));
         lines.push(Line::from(Span::styled(running.label(), theme.warning())));
     }
     if let Some(error) = &pane.error {
@@ -50,14 +51,14 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         )));
     }
     if let Some(series) = &pane.series {
-        let state = if app.running.is_some() {
+        let state = if app.jobs.running.is_some() {
             " (running)"
         } else if pane.cancelled {
             " (cancelled)"
         } else {
             ""
         };
-        let on_disk = app.source != "embedded";
+        let on_disk = app.data.source != "embedded";
         let verdicts = verdicts::verdicts(series, on_disk);
         if !state.is_empty() || verdicts.is_none() {
             lines.push(Line::from(Span::styled(
@@ -123,7 +124,7 @@ pub fn lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         lines.push(Line::from(line));
         lines.extend(legend(last, width, theme));
     }
-    if !any && app.running.is_none() {
+    if !any && app.jobs.running.is_none() {
         lines.push(Line::from(Span::styled(
             format!("c cold load · w warm load · b series of {} cold + {} warm (+{WARMUP} warm-up each)", pane.runs, pane.runs),
             theme.dim(),
