@@ -4,8 +4,8 @@
 
 mod common;
 
-use backstore::search::{self, Mode, Query, Scope};
-use backstore::testkit::search::check_search;
+use backstore::search::{self, Hit, Mode, Query, Scope, Span};
+use backstore::testkit::search::{check_rank, check_search};
 use backstore::testkit::tables::{self, Table};
 use common::{Sandbox, assert_one_line_error, code, json, run_in, stderr, stdout};
 use proptest::prelude::*;
@@ -118,6 +118,37 @@ proptest! {
     fn fuzzy_matches_its_reference(tables in catalog_tables(), q in query(Mode::Fuzzy)) {
         check_search(&tables::catalog(&tables), &q, Mode::Fuzzy);
     }
+
+    #[test]
+    fn ranking_matches_the_plain_comparison(hits in hits(), in_catalog_order in any::<bool>()) {
+        let mut hits = hits;
+        if in_catalog_order {
+            hits.sort_by_key(|h| (h.database, h.record));
+        }
+        check_rank(&hits);
+    }
+}
+
+/// Hits on distinct records, their scores all in a narrow range (substring's three, fuzzy's hundreds)
+/// or anywhere.
+fn hits() -> impl Strategy<Value = Vec<Hit>> {
+    let scores = prop_oneof![Just(0..3i64), Just(-300..300i64), Just(i64::MIN..i64::MAX)];
+    scores.prop_flat_map(|scores| {
+        let hit = (0..3usize, 0..400usize, 0..3usize, scores).prop_map(
+            |(database, record, field, score)| Hit {
+                database,
+                record,
+                score,
+                field,
+                span: Span::default(),
+            },
+        );
+        proptest::collection::vec(hit, 0..300).prop_map(|mut hits| {
+            let mut seen = std::collections::HashSet::new();
+            hits.retain(|h| seen.insert((h.database, h.record)));
+            hits
+        })
+    })
 }
 
 /// Enough records for several chunks per database, so hits at chunk edges are checked too.

@@ -10,6 +10,7 @@
 //! narrowed to the previous hits. The window is then scored by skim, whose positions are highlighted.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use fuzzy_matcher::FuzzyMatcher;
@@ -69,6 +70,67 @@ impl Fuzzy {
     }
 
     pub(crate) fn find(&self, field: &str) -> Option<FuzzyMatch> {
+        let (folded, start, end) = self.window(field)?;
+        // Byte offsets of the window's characters in the field and in its folded copy (the same when
+        // the field is ASCII), and the end of the last.
+        let (offsets, folded_offsets): (Vec<usize>, Vec<usize>) = if field.is_ascii() {
+            ((start..=end).collect(), (start..=end).collect())
+        } else {
+            let at = |text: &str| -> Vec<usize> {
+                text.char_indices()
+                    .map(|(o, _)| o)
+                    .chain([text.len()])
+                    .skip(start)
+                    .take(end - start + 1)
+                    .collect()
+            };
+            (at(field), at(&folded))
+        };
+        let window = &folded[folded_offsets[0]..folded_offsets[end - start]];
+        let (score, positions) = self.score(window, end - start);
+        let mut ranges: Vec<Range<usize>> = Vec::new();
+        for p in positions {
+            let range = offsets[p]..offsets[p + 1];
+            match ranges.last_mut() {
+                Some(last) if last.end == range.start => last.end = range.end,
+                _ => ranges.push(range),
+            }
+        }
+        Some(FuzzyMatch { score, ranges })
+    }
+
+    /// The score and span of [`Fuzzy::find`]'s match, without its ranges. An ASCII field's window is
+    /// scored once per search for each different window text, through `scores`: skim's verdict depends
+    /// on the window's text alone, and a search meets the same few windows over and over.
+    pub(crate) fn find_scored(
+        &self,
+        field: &str,
+        scores: &mut Scores,
+    ) -> Option<(i64, Range<usize>)> {
+        if !field.is_ascii() {
+            return self.find(field).map(|m| (m.score, m.span()));
+        }
+        let (_, start, end) = self.window(field)?;
+        let window = &field[start..end];
+        let (score, matched) = match scores.0.get(window) {
+            Some(&known) => known,
+            None => {
+                let (score, positions) = self.score(window, end - start);
+                let matched = positions
+                    .first()
+                    .zip(positions.last())
+                    .map(|(&f, &l)| (f, l));
+                scores.0.insert(window.into(), (score, matched));
+                (score, matched)
+            }
+        };
+        // An ASCII field's characters are its bytes: as `FuzzyMatch::span` of the merged ranges.
+        let span = matched.map_or(0..0, |(first, last)| start + first..start + last + 1);
+        Some((score, span))
+    }
+
+    /// The field with accents folded and its first shortest compact window, as character indices.
+    fn window<'f>(&self, field: &'f str) -> Option<(Cow<'f, str>, usize, usize)> {
         if self.chars.is_empty() {
             return None;
         }
@@ -87,38 +149,23 @@ impl Fuzzy {
             let chars: Vec<char> = folded.chars().collect();
             min_window(&chars, &self.chars, limit, |a, b| self.eq(*a, *b))?
         };
-        // Byte offsets of the window's characters in the field and in its folded copy (the same when
-        // the field is ASCII), and the end of the last.
-        let (offsets, folded_offsets): (Vec<usize>, Vec<usize>) = if field.is_ascii() {
-            ((start..=end).collect(), (start..=end).collect())
-        } else {
-            let at = |text: &str| -> Vec<usize> {
-                text.char_indices()
-                    .map(|(o, _)| o)
-                    .chain([text.len()])
-                    .skip(start)
-                    .take(end - start + 1)
-                    .collect()
-            };
-            (at(field), at(&folded))
-        };
-        let window = &folded[folded_offsets[0]..folded_offsets[end - start]];
-        let (score, positions) = match self.matcher.fuzzy_indices(window, &self.pattern) {
+        Some((folded, start, end))
+    }
+
+    /// Skim's score of a window of `chars` characters and the positions of its matched characters.
+    fn score(&self, window: &str, chars: usize) -> (i64, Vec<usize>) {
+        match self.matcher.fuzzy_indices(window, &self.pattern) {
             Some((score, positions)) => (score, positions),
             // Skim found no alignment in a window that holds one: score it as the weakest match.
-            None => (0, (0..end - start).collect()),
-        };
-        let mut ranges: Vec<Range<usize>> = Vec::new();
-        for p in positions {
-            let range = offsets[p]..offsets[p + 1];
-            match ranges.last_mut() {
-                Some(last) if last.end == range.start => last.end = range.end,
-                _ => ranges.push(range),
-            }
+            None => (0, (0..chars).collect()),
         }
-        Some(FuzzyMatch { score, ranges })
     }
 }
+
+/// Windows already scored in one search, by their text: skim's score and the first and last matched
+/// character (`None` when none was).
+#[derive(Default)]
+pub(crate) struct Scores(HashMap<Box<str>, (i64, Option<(usize, usize)>)>);
 
 /// The first shortest window `start..end` of `hay` holding `needle` in order, as element indices, among
 /// windows of at most `limit` elements. From each start that matches the needle's first element, the
@@ -335,6 +382,25 @@ mod tests {
     fn an_upper_case_letter_makes_it_case_sensitive() {
         assert!(spans("Teal", "teal").is_none());
         assert!(spans("teal", "TEAL").is_some());
+    }
+
+    #[test]
+    fn a_remembered_score_is_the_one_found() {
+        let fuzzy = Fuzzy::new("bird");
+        let mut scores = Scores::default();
+        for field in [
+            "Bluebird",
+            "bxxxird",
+            "BIRD",
+            "Bluebird",
+            "Zürich bird",
+            "no",
+            "bxxxird",
+        ] {
+            let expected = fuzzy.find(field).map(|m| (m.score, m.span()));
+            assert_eq!(fuzzy.find_scored(field, &mut scores), expected, "{field}");
+        }
+        assert_eq!(scores.0.len(), 3, "one entry per different ASCII window");
     }
 
     #[test]

@@ -221,6 +221,16 @@ impl Query {
         }
     }
 
+    /// [`Query::find`], with fuzzy scores remembered in `scores` across the fields of one search.
+    pub(crate) fn find_scored(&self, field: &str, scores: &mut fuzzy::Scores) -> Option<Found> {
+        match &self.matcher {
+            Matcher::Fuzzy(f) => f
+                .find_scored(field, scores)
+                .map(|(score, span)| Found { span, score }),
+            _ => self.find(field),
+        }
+    }
+
     /// Every matched byte range of a field, left to right: all matches for substring and regex, the
     /// runs of matched characters for fuzzy. Empty when the field does not match.
     pub fn ranges(&self, field: &str) -> Vec<Range<usize>> {

@@ -1,10 +1,12 @@
 //! Running a query over a catalog: which databases and columns it covers, the work split into chunks
 //! for all cores, and the ranking of the hits.
 
+use std::cell::RefCell;
 use std::ops::Range;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use super::fuzzy::Scores;
 use super::scan::{self, FieldHit};
 use super::{Found, Hit, Matcher, Query, QueryError, Scope, SearchError, query};
 use crate::catalog::arena::Arena;
@@ -69,13 +71,65 @@ pub fn check(catalog: &Catalog, query: &Query, scope: Scope) -> Result<(), Query
 
 /// Key hits first, then by score, then in catalog order (a total order: no two hits share a record).
 pub(crate) fn rank(hits: &mut [Hit]) {
-    hits.sort_unstable_by(|a, b| {
-        b.is_key()
-            .cmp(&a.is_key())
-            .then(b.score.cmp(&a.score))
-            .then(a.database.cmp(&b.database))
-            .then(a.record.cmp(&b.record))
-    });
+    if !rank_in_buckets(hits) {
+        hits.sort_unstable_by(|a, b| {
+            b.is_key()
+                .cmp(&a.is_key())
+                .then(b.score.cmp(&a.score))
+                .then(a.database.cmp(&b.database))
+                .then(a.record.cmp(&b.record))
+        });
+    }
+}
+
+/// Most (kind, score) buckets [`rank_in_buckets`] uses: fuzzy scores of one pattern span a few hundred.
+const MAX_BUCKETS: usize = 1 << 16;
+
+/// Ranks hits that are in catalog order already (as a search collects them) with a stable counting sort
+/// by (kind, score): linear, and the same order as the comparison, since ties keep catalog order.
+/// Substring and regex hits have three scores, fuzzy ones a narrow range. Returns false, leaving the hits
+/// as they were, when they are out of catalog order or their scores spread too wide.
+fn rank_in_buckets(hits: &mut [Hit]) -> bool {
+    let in_order = hits
+        .windows(2)
+        .all(|w| (w[0].database, w[0].record) < (w[1].database, w[1].record));
+    let (Some(low), Some(high)) = (
+        hits.iter().map(|h| h.score).min(),
+        hits.iter().map(|h| h.score).max(),
+    ) else {
+        return true;
+    };
+    let Some(scores) = high
+        .checked_sub(low)
+        .and_then(|d| usize::try_from(d).ok())
+        .and_then(|d| d.checked_add(1))
+        .filter(|&n| n <= MAX_BUCKETS / 2)
+    else {
+        return false;
+    };
+    if !in_order {
+        return false;
+    }
+    // Key hits' buckets first, each kind's from the highest score down.
+    let bucket = |h: &Hit| usize::from(!h.is_key()) * scores + (high - h.score) as usize;
+    let mut starts = vec![0usize; 2 * scores];
+    for h in hits.iter() {
+        starts[bucket(h)] += 1;
+    }
+    let mut at = 0;
+    for start in &mut starts {
+        let n = *start;
+        *start = at;
+        at += n;
+    }
+    let mut ranked = hits.to_vec();
+    for h in hits.iter() {
+        let b = bucket(h);
+        ranked[starts[b]] = *h;
+        starts[b] += 1;
+    }
+    hits.copy_from_slice(&ranked);
+    true
 }
 
 /// A database to search and the field to look at: `None` for every field.
@@ -196,30 +250,37 @@ fn run_job(catalog: &Catalog, query: &Query, job: &Job, cancel: &AtomicBool) -> 
                 .and_then(|(a, b)| arena.text.get(a..b))
                 .unwrap_or_default();
             if let Some(prefilter) = arena_prefilter(query, *column, text) {
+                // Fuzzy ranks a record by its key if that matches, else by its best-scoring value.
+                let fields = if matches!(query.matcher, Matcher::Fuzzy(_)) {
+                    scan::Fields::KeyOrEveryValue
+                } else {
+                    scan::Fields::First
+                };
+                let scores = RefCell::new(Scores::default());
+                let check = |field: &str| query.find_scored(field, &mut scores.borrow_mut());
                 let mut found = Vec::new();
-                let check = |field: &str| query.find(field);
                 scan::scan(
                     db,
                     records.clone(),
                     prefilter.as_ref(),
                     &check,
+                    fields,
                     cancel,
                     &mut found,
                 )?;
-                let fuzzy = matches!(query.matcher, Matcher::Fuzzy(_));
-                for FieldHit {
-                    record,
-                    field,
-                    found,
-                } in found
-                {
-                    // The first matching field; fuzzy wants the best-scoring value unless the key matched,
-                    // and the fields before this one do not match.
-                    let (field, found) = if fuzzy && field != 0 {
-                        best_after(query, db, record, (field, found))
-                    } else {
-                        (field, found)
-                    };
+                // A record's fields come together and in order: the best score wins, the earlier on ties.
+                let mut found = found.into_iter().peekable();
+                while let Some(mut best) = found.next() {
+                    while let Some(next) = found.next_if(|n| n.record == best.record) {
+                        if next.found.score > best.found.score {
+                            best = next;
+                        }
+                    }
+                    let FieldHit {
+                        record,
+                        field,
+                        found,
+                    } = best;
                     hits.push(hit(record, field, found));
                 }
             } else {
@@ -276,29 +337,6 @@ fn arena_prefilter<'q>(
             .map(|s| Box::new(s) as Box<dyn scan::Prefilter>),
         _ => None,
     }
-}
-
-/// The best-scoring field from `first` on (ties to the earlier field).
-fn best_after(
-    query: &Query,
-    db: &Database,
-    record: usize,
-    first: (usize, Found),
-) -> (usize, Found) {
-    let Some(r) = db.record(record) else {
-        return first;
-    };
-    r.fields()
-        .enumerate()
-        .skip(first.0 + 1)
-        .filter_map(|(i, f)| query.find(f).map(|found| (i, found)))
-        .fold(first, |best, next| {
-            if next.1.score > best.1.score {
-                next
-            } else {
-                best
-            }
-        })
 }
 
 /// The field of a record that matches, and the match: the first that matches, except in fuzzy mode,

@@ -19,6 +19,16 @@ pub(crate) trait Prefilter {
     fn next(&self, hay: &[u8], from: usize) -> Option<(Range<usize>, bool)>;
 }
 
+/// Which matching fields of a record a scan reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fields {
+    /// The first one.
+    First,
+    /// The key if it matches, else every value that matches, in order (for fuzzy, which ranks by the
+    /// best of them).
+    KeyOrEveryValue,
+}
+
 /// One field that matched: its record, its number within the record, and the match in it.
 pub(crate) struct FieldHit {
     pub(crate) record: usize,
@@ -26,14 +36,16 @@ pub(crate) struct FieldHit {
     pub(crate) found: Found,
 }
 
-/// Scans records `range` of a database for the first matching field of each record. `prefilter` finds
-/// occurrences: a sure one lying inside one field is taken as found; anything else is handed to `check`
-/// with the field's text. Returns `None` when cancelled; offsets that do not add up end the scan.
+/// Scans records `range` of a database for the matching fields of each record that `fields` asks for.
+/// `prefilter` finds occurrences: a sure one lying inside one field is taken as found; anything else is
+/// handed to `check` with the field's text. Returns `None` when cancelled; offsets that do not add up end
+/// the scan.
 pub(crate) fn scan(
     db: &Database,
     range: Range<usize>,
     prefilter: &dyn Prefilter,
     check: &dyn Fn(&str) -> Option<Found>,
+    fields: Fields,
     cancel: &AtomicBool,
     out: &mut Vec<FieldHit>,
 ) -> Option<()> {
@@ -46,7 +58,7 @@ pub(crate) fn scan(
         if steps.is_multiple_of(1024) && cancel.load(Ordering::Relaxed) {
             return None;
         }
-        next = cursor.step(&arena, prefilter, check, out);
+        next = cursor.step(&arena, prefilter, check, fields, out);
     }
     Some(())
 }
@@ -78,6 +90,7 @@ impl Cursor {
         arena: &Arena,
         prefilter: &dyn Prefilter,
         check: &dyn Fn(&str) -> Option<Found>,
+        fields: Fields,
         out: &mut Vec<FieldHit>,
     ) -> Option<Self> {
         if self.pos >= self.end {
@@ -105,11 +118,19 @@ impl Cursor {
                     field: field - first,
                     found,
                 });
-                // One hit per record: go on from the next record.
+                let record_done = fields == Fields::First || field == first;
+                if record_done {
+                    return Some(Cursor {
+                        pos: arena.record_offset(record + 1)?,
+                        field: arena.first_field(record + 1)?,
+                        record: record + 1,
+                        ..self
+                    });
+                }
                 Some(Cursor {
-                    pos: arena.record_offset(record + 1)?,
-                    field: arena.first_field(record + 1)?,
-                    record: record + 1,
+                    pos: field_end.max(self.pos + 1),
+                    field: field + 1,
+                    record,
                     ..self
                 })
             }

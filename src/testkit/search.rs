@@ -126,6 +126,12 @@ fn check_scope(catalog: &Catalog, query: &Query, scope: Scope) {
             for hit in &hits {
                 check_hit(catalog, query, hit, &expected[&(hit.database, hit.record)]);
             }
+            assert_eq!(
+                hits,
+                field_by_field(catalog, query, &expected),
+                "{:?}: the hits of matching field by field, ranked",
+                query.text()
+            );
             hits
         }
         (Err(SearchError::Query(QueryError::UnknownColumn { .. })), None) => return,
@@ -140,9 +146,76 @@ fn check_scope(catalog: &Catalog, query: &Query, scope: Scope) {
         ),
     };
     let mut ranked = hits.clone();
-    search::rank(&mut ranked);
+    reference_rank(&mut ranked);
     assert_eq!(ranked, hits, "hits come ranked");
     check_narrowing(catalog, query, scope, &hits);
+}
+
+/// The ranking the module docs promise, by plain comparison: key hits first, then by score, then in
+/// catalog order.
+pub fn reference_rank(hits: &mut [Hit]) {
+    hits.sort_by(|a, b| {
+        b.is_key()
+            .cmp(&a.is_key())
+            .then(b.score.cmp(&a.score))
+            .then(a.database.cmp(&b.database))
+            .then(a.record.cmp(&b.record))
+    });
+}
+
+/// Ranks `hits` as a search does and by [`reference_rank`]; panics when the orders differ.
+pub fn check_rank(hits: &[Hit]) {
+    let (mut fast, mut slow) = (hits.to_vec(), hits.to_vec());
+    search::rank(&mut fast);
+    reference_rank(&mut slow);
+    assert_eq!(fast, slow, "ranking of {} hits", hits.len());
+}
+
+/// The hits a search must return, from each matching record's fields matched one at a time with
+/// [`Query::find`] (no whole-arena scan): the first matching field, or for fuzzy the key if it matches,
+/// else the best-scoring value (ties to the earlier); ranked by [`reference_rank`].
+fn field_by_field(
+    catalog: &Catalog,
+    query: &Query,
+    matching: &BTreeMap<(usize, usize), Vec<usize>>,
+) -> Vec<Hit> {
+    let mut hits: Vec<Hit> = matching
+        .iter()
+        .map(|(&(database, record), fields)| {
+            let row = catalog.databases()[database]
+                .record(record)
+                .expect("a reference hit names a record");
+            let found = |field: usize| {
+                let text = row.fields().nth(field).expect("a matching field exists");
+                let found = query.find(text).expect("a matching field is found");
+                (field, found)
+            };
+            let (field, found) = if query.mode() == Mode::Fuzzy && fields[0] != 0 {
+                fields
+                    .iter()
+                    .map(|&f| found(f))
+                    .reduce(|best, next| {
+                        if next.1.score > best.1.score {
+                            next
+                        } else {
+                            best
+                        }
+                    })
+                    .expect("a record with a match has a matching field")
+            } else {
+                found(fields[0])
+            };
+            Hit {
+                database,
+                record,
+                score: found.score,
+                field,
+                span: found.span.into(),
+            }
+        })
+        .collect();
+    reference_rank(&mut hits);
+    hits
 }
 
 /// For each record with a match, the numbers of its matching fields; `None` for an unknown column.
