@@ -318,7 +318,7 @@ fn index_entry(entry: CsvEntry, budget: &Budget) -> Outcome {
     }
 }
 
-/// Parses and indexes one database's CSV; its bytes are dropped as soon as they are parsed.
+/// Parses and indexes one database's CSV; its bytes become the text of its rows as they are parsed.
 pub(crate) fn index_csv(
     entry: CsvEntry,
     source_sha256: [u8; 32],
@@ -328,8 +328,7 @@ pub(crate) fn index_csv(
     #[cfg(feature = "testkit")]
     crate::testkit::faults::before_parsing(&entry.name);
     let t = Instant::now();
-    let parsed = csv::parse(&entry.path, &entry.bytes, budget);
-    drop(entry.bytes);
+    let parsed = csv::parse(&entry.path, entry.bytes, budget);
     cpu.parse = t.elapsed();
     let parsed = parsed?;
 
