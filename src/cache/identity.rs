@@ -21,6 +21,19 @@ pub(super) struct ArchiveId {
     pub(super) bytes: u64,
 }
 
+/// An archive as a build reads it.
+pub(super) enum Readable {
+    /// Held in memory.
+    Bytes(Bytes),
+    /// An archive file, opened, with its size when opened.
+    File {
+        /// The open file.
+        file: std::fs::File,
+        /// Its size.
+        len: u64,
+    },
+}
+
 /// Size and modification time of a path archive's files: while they hold, its hash is not computed again.
 pub(super) type Stamp = Vec<Seen>;
 
@@ -88,6 +101,20 @@ impl Archive {
                 Ok((Bytes::from(bytes), Some(stamp)))
             }
         }
+    }
+
+    /// The archive ready to be read by a build: an archive file is opened to be read a piece at a time,
+    /// anything else is read (or packed) into memory. For a path, the sizes and mtimes of its files too.
+    pub(super) fn readable(&self) -> Result<(Readable, Option<Stamp>)> {
+        if let ArchiveSource::Path(path) = &self.source
+            && matches!(SourceKind::of(path), Ok(SourceKind::Archive))
+        {
+            let stamp = pack::stamp(path).map_err(|e| self.unreadable(e))?;
+            let (file, len) = pack::open_regular(path).map_err(|e| self.unreadable(e))?;
+            return Ok((Readable::File { file, len }, Some(stamp)));
+        }
+        let (bytes, stamp) = self.bytes()?;
+        Ok((Readable::Bytes(bytes), stamp))
     }
 
     /// What identifies the archive: the build-time hash of a prehashed archive; the hash of other bytes in

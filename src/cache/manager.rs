@@ -12,7 +12,7 @@ use std::time::Instant;
 use tracing::{error, info, warn};
 
 use super::file;
-use super::identity::{Archive, ArchiveId, lock, owned_hashes};
+use super::identity::{Archive, ArchiveId, Readable, lock, owned_hashes};
 use super::judge::{self, Data, Reading, Search, state_of};
 use super::options::ManagerOptions;
 use super::problem::Unusable;
@@ -434,14 +434,18 @@ impl CacheManager {
         start: Instant,
     ) -> Result<Loaded> {
         let t = Instant::now();
-        let (bytes, stamp) = self.archive.bytes()?;
+        let (readable, stamp) = self.archive.readable()?;
         timings.add(Phase::Hash, t.elapsed());
-        let size = bytes.len() as u64;
-        // The archive is hashed from the very bytes parsed, on a spare core, also when a build-time hash
-        // came with it: one that names other bytes would make every warm start miss the cache, so it is
-        // refused.
-        let built = catalog::build_from(bytes, self.archive.limits(), None)
-            .map_err(|error| self.archive.error(error))?;
+        // The archive is hashed from the very bytes parsed (a file as it is read, bytes in memory on a
+        // spare core), also when a build-time hash came with it: one that names other bytes would make
+        // every warm start miss the cache, so it is refused.
+        let limits = self.archive.limits();
+        let built = match readable {
+            Readable::Bytes(bytes) => catalog::build_from(bytes, limits, None),
+            Readable::File { file, len } => catalog::build_from_reader(file, len, limits),
+        }
+        .map_err(|error| self.archive.error(error))?;
+        let size = built.archive_len;
         let sha256 = built.archive_sha256;
         if let Some(declared) = self.archive.declared_sha256()
             && declared != sha256

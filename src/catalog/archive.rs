@@ -5,6 +5,8 @@
 //! the list of skipped entries. A stream that ends early is an error, never a partial success.
 
 mod classify;
+mod hashed;
+mod input;
 mod skip;
 mod stream;
 
@@ -15,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 pub use crate::catalog::limits::Limits;
 use crate::error::ArchiveError;
+pub use hashed::Hashed;
 pub use skip::{SkipReason, SkippedEntry};
 use stream::{Stream, StreamState};
 
@@ -55,13 +58,24 @@ pub fn unpack(bytes: &[u8], limits: &Limits) -> Result<Unpacked, ArchiveError> {
 pub fn unpack_each(
     bytes: &[u8],
     limits: &Limits,
-    mut on_entry: impl FnMut(CsvEntry),
+    on_entry: impl FnMut(CsvEntry),
 ) -> Result<Vec<SkippedEntry>, ArchiveError> {
-    let format = stream::detect(bytes)?;
+    unpack_from(bytes, bytes.len() as u64, limits, on_entry).map(|(skipped, _)| skipped)
+}
+
+/// Like [`unpack_each`], reading the archive from `source` a piece at a time (it is never held whole);
+/// `len` is its size, which the limits scale with. Gives `source` back once the stream has been checked to
+/// its end (a plain tar's bytes after its end marker are left unread).
+pub fn unpack_from<R: Read>(
+    source: R,
+    len: u64,
+    limits: &Limits,
+    mut on_entry: impl FnMut(CsvEntry),
+) -> Result<(Vec<SkippedEntry>, R), ArchiveError> {
     let state = StreamState::default();
-    let max_entry_bytes = limits.entry_cap(bytes.len() as u64);
-    let total_cap = limits.total_cap(bytes.len() as u64);
-    let stream = Stream::new(bytes, format, total_cap, &state);
+    let max_entry_bytes = limits.entry_cap(len);
+    let total_cap = limits.total_cap(len);
+    let stream = Stream::open(source, total_cap, &state)?;
     let mut archive = tar::Archive::new(stream);
     let mut skipped = Vec::new();
     let mut names = HashSet::new();
@@ -103,7 +117,7 @@ pub fn unpack_each(
         });
     }
 
-    let mut rest = archive.into_inner();
+    let rest = archive.into_inner();
     if seen_entries == 0 {
         return Err(ArchiveError::NoEntries);
     }
@@ -111,12 +125,12 @@ pub fn unpack_each(
     if state.ran_out() {
         return Err(ArchiveError::TruncatedTar);
     }
-    rest.finish()?;
+    let source = rest.finish()?;
 
     if names.is_empty() {
         return Err(no_databases(&skipped));
     }
-    Ok(skipped)
+    Ok((skipped, source))
 }
 
 fn no_databases(skipped: &[SkippedEntry]) -> ArchiveError {

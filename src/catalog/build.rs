@@ -2,13 +2,14 @@
 //! included) kept as its own and the archive's hash taken from the very bytes parsed.
 
 use std::any::Any;
+use std::io::Read;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::archive::{self, CsvEntry};
+use super::archive::{self, CsvEntry, Hashed, SkippedEntry};
 use super::csv::{self, ParseError};
 use super::index::{self, Database, DatabaseMeta, Sections};
 use super::limits::{Budget, Limits};
@@ -17,7 +18,11 @@ use crate::error::{ArchiveError, BuildFailure, CsvProblem, DatabaseError};
 
 /// Reads an archive and indexes every database in it, on all cores.
 pub fn build(bytes: &[u8], limits: &Limits) -> Result<(Catalog, BuildTimings), ArchiveError> {
-    let built = build_inner(bytes, limits, Hashing::Skip)?;
+    let unpack = |on_entry: &mut dyn FnMut(CsvEntry)| {
+        let skipped = archive::unpack_each(bytes, limits, on_entry)?;
+        Ok((skipped, None))
+    };
+    let built = build_inner(unpack, None::<&[u8]>, limits)?;
     Ok((built.catalog, built.timings))
 }
 
@@ -29,14 +34,8 @@ pub struct Built {
     pub timings: BuildTimings,
     /// The archive's SHA-256: the one the caller knew, or computed from the very bytes parsed.
     pub archive_sha256: [u8; 32],
-}
-
-/// Whether a build hashes the whole archive too.
-#[derive(Clone, Copy)]
-enum Hashing {
-    Skip,
-    Known([u8; 32]),
-    Compute,
+    /// The archive's size in bytes, as read.
+    pub archive_len: u64,
 }
 
 /// Builds on all cores, and gives the archive's SHA-256: `known_sha256` when the caller already has the
@@ -54,41 +53,87 @@ pub fn build_from<B>(
 where
     B: AsRef<[u8]> + Clone + Send,
 {
-    let hashing = known_sha256.map_or(Hashing::Compute, Hashing::Known);
-    let built = build_inner(bytes, limits, hashing)?;
-    let archive_sha256 = built
-        .archive_sha256
-        .ok_or(ArchiveError::BuildFailed(BuildFailure::NotHashed))?;
-    Ok(Built {
-        catalog: built.catalog,
-        timings: built.timings,
-        archive_sha256,
-    })
-}
-
-struct Inner {
-    catalog: Catalog,
-    timings: BuildTimings,
-    archive_sha256: Option<[u8; 32]>,
-}
-
-fn build_inner<B>(bytes: B, limits: &Limits, hashing: Hashing) -> Result<Inner, ArchiveError>
-where
-    B: AsRef<[u8]> + Clone + Send,
-{
-    let start = Instant::now();
-    if let Hashing::Known(sha) = hashing {
+    if let Some(sha) = known_sha256 {
         debug_assert_eq!(
             archive::sha256(bytes.as_ref()),
             sha,
             "a known hash is of these bytes"
         );
     }
+    let len = bytes.as_ref().len() as u64;
+    let to_hash = known_sha256.is_none().then(|| bytes.clone());
+    let unpack = move |on_entry: &mut dyn FnMut(CsvEntry)| {
+        let skipped = archive::unpack_each(bytes.as_ref(), limits, on_entry)?;
+        // Let go of the archive before the last databases are parsed.
+        drop(bytes);
+        Ok((
+            skipped,
+            known_sha256.map(|sha| ((sha, len), Duration::ZERO)),
+        ))
+    };
+    let built = build_inner(unpack, to_hash, limits)?;
+    let (archive_sha256, _) = built
+        .archive_sha256
+        .ok_or(ArchiveError::BuildFailed(BuildFailure::NotHashed))?;
+    Ok(Built {
+        catalog: built.catalog,
+        timings: built.timings,
+        archive_sha256,
+        archive_len: len,
+    })
+}
+
+/// Builds on all cores from an archive read a piece at a time (a file), so its compressed bytes are never
+/// all held, and hashes it from the very bytes parsed as they are read. `len` is its size, which the
+/// limits scale with; the hash and the length returned are those of every byte `source` held.
+pub fn build_from_reader<R: Read>(
+    source: R,
+    len: u64,
+    limits: &Limits,
+) -> Result<Built, ArchiveError> {
+    let unpack = move |on_entry: &mut dyn FnMut(CsvEntry)| {
+        let (skipped, rest) = archive::unpack_from(Hashed::new(source), len, limits, on_entry)?;
+        // A plain tar may go on after its end marker: the hash is of the whole file all the same.
+        let t = Instant::now();
+        let (sha, read) = rest.finish().map_err(ArchiveError::Unreadable)?;
+        Ok((skipped, Some(((sha, read), t.elapsed()))))
+    };
+    let built = build_inner(unpack, None::<&[u8]>, limits)?;
+    let (archive_sha256, archive_len) = built
+        .archive_sha256
+        .ok_or(ArchiveError::BuildFailed(BuildFailure::NotHashed))?;
+    Ok(Built {
+        catalog: built.catalog,
+        timings: built.timings,
+        archive_sha256,
+        archive_len,
+    })
+}
+
+/// An archive's SHA-256 and size.
+type Identity = ([u8; 32], u64);
+
+struct Inner {
+    catalog: Catalog,
+    timings: BuildTimings,
+    /// The archive's identity as the reading found it, or as hashed on a spare core.
+    archive_sha256: Option<Identity>,
+}
+
+/// What reading the archive gives: the skipped entries, and the archive's identity when it was found
+/// while reading.
+type Unpacked = (Vec<SkippedEntry>, Option<(Identity, Duration)>);
+
+fn build_inner<U, B>(unpack: U, to_hash: Option<B>, limits: &Limits) -> Result<Inner, ArchiveError>
+where
+    U: FnOnce(&mut dyn FnMut(CsvEntry)) -> Result<Unpacked, ArchiveError>,
+    B: AsRef<[u8]> + Send,
+{
+    let start = Instant::now();
     let (sender, receiver) = mpsc::channel::<CsvEntry>();
     let receiver = Mutex::new(receiver);
     let budget = Budget::new(limits);
     let helpers = std::thread::available_parallelism().map_or(1, usize::from) - 1;
-    let to_hash = matches!(hashing, Hashing::Compute).then(|| bytes.clone());
     let (unpacked, mut results, decompress_cpu, hashed, lost) = std::thread::scope(|scope| {
         let mut to_hash = to_hash;
         let workers: Vec<_> = (0..helpers)
@@ -104,7 +149,7 @@ where
         // Without a spare core, hash here first.
         let mut hashed = to_hash.map(|b| timed_sha256(b.as_ref()));
         let t = Instant::now();
-        let unpacked = archive::unpack_each(bytes.as_ref(), limits, |entry| {
+        let unpacked = unpack(&mut |entry| {
             // The receiver outlives every send, so this cannot fail.
             let _ = sender.send(entry);
         });
@@ -113,7 +158,6 @@ where
             budget.stop();
         }
         let decompress_cpu = t.elapsed();
-        drop(bytes);
         drop(sender);
         let mut results = work_through(&receiver, &budget);
         // A helper that died outside one entry's work took entries (or the hash) with it: never a partial
@@ -130,7 +174,7 @@ where
         }
         (unpacked, results, decompress_cpu, hashed, lost)
     });
-    let skipped = unpacked?;
+    let (skipped, read_hash) = unpacked?;
     if let Some(message) = lost {
         return Err(ArchiveError::BuildFailed(BuildFailure::ThreadPanicked(
             message,
@@ -142,16 +186,14 @@ where
         decompress: decompress_cpu,
         ..BuildTimings::default()
     };
-    let archive_sha256 = match hashing {
-        Hashing::Skip => None,
-        Hashing::Known(sha) => Some(sha),
-        Hashing::Compute => {
-            let (sha, hash_cpu) =
-                hashed.ok_or(ArchiveError::BuildFailed(BuildFailure::NotHashed))?;
-            cpu.hash = hash_cpu;
-            Some(sha)
-        }
-    };
+    if let Some((_, hash_cpu)) = read_hash {
+        // Hashed while reading: that time is not the decompression's.
+        cpu.decompress = cpu.decompress.saturating_sub(hash_cpu);
+    }
+    let archive_sha256 = read_hash.or(hashed).map(|(id, hash_cpu)| {
+        cpu.hash += hash_cpu;
+        id
+    });
     let mut databases = Vec::new();
     let mut failed = Vec::new();
     let mut abandoned = false;
@@ -177,9 +219,10 @@ where
     })
 }
 
-fn timed_sha256(bytes: &[u8]) -> ([u8; 32], Duration) {
+fn timed_sha256(bytes: &[u8]) -> (Identity, Duration) {
     let t = Instant::now();
-    (archive::sha256(bytes), t.elapsed())
+    let id = (archive::sha256(bytes), bytes.len() as u64);
+    (id, t.elapsed())
 }
 
 /// The phases overlap on several cores, so each is reported as its share of the wall time in proportion
@@ -275,7 +318,7 @@ fn index_entry(entry: CsvEntry, budget: &Budget) -> Outcome {
     }
 }
 
-/// Parses and indexes one database's CSV; its bytes are dropped as soon as they are parsed.
+/// Parses and indexes one database's CSV; its bytes become the text of its rows as they are parsed.
 pub(crate) fn index_csv(
     entry: CsvEntry,
     source_sha256: [u8; 32],
@@ -285,8 +328,7 @@ pub(crate) fn index_csv(
     #[cfg(feature = "testkit")]
     crate::testkit::faults::before_parsing(&entry.name);
     let t = Instant::now();
-    let parsed = csv::parse(&entry.path, &entry.bytes, budget);
-    drop(entry.bytes);
+    let parsed = csv::parse(&entry.path, entry.bytes, budget);
     cpu.parse = t.elapsed();
     let parsed = parsed?;
 

@@ -1,8 +1,12 @@
 //! CSV bytes -> a database's rows in an arena, with the header, version and row warnings (RFC 4180).
 //!
-//! Parsing uses `csv_core` (the engine of the `csv` crate) directly: each row's fields are written straight
-//! into the text arena, and each thread reuses one parser, whose set-up would otherwise cost more than
-//! parsing a small database. `src/testkit/csv_check.rs` holds this parser to the `csv` crate's own reader.
+//! Parsing uses `csv_core` (the engine of the `csv` crate) directly, and a fast path (`quick`) for plain
+//! rows: each row's fields are written into a small buffer, and moved from there over the CSV bytes already
+//! read, which become the text arena. Each thread reuses one parser, whose set-up would otherwise cost more
+//! than parsing a small database. `src/testkit/csv_check.rs` holds this parser to the `csv` crate's own
+//! reader.
+
+mod quick;
 
 use std::cell::{Cell, RefCell};
 
@@ -42,8 +46,9 @@ pub(crate) enum ParseError {
 }
 
 /// Parses one database. Fails on invalid UTF-8 (naming the line and field) and on the index limits;
-/// everything else is kept or counted.
-pub(crate) fn parse(path: &str, bytes: &[u8], budget: &Budget) -> Result<ParsedCsv, ParseError> {
+/// everything else is kept or counted. The text is written over the CSV bytes as they are read (fields
+/// never take more room than their CSV), so a database is never held twice.
+pub(crate) fn parse(path: &str, bytes: Vec<u8>, budget: &Budget) -> Result<ParsedCsv, ParseError> {
     PARSER.with_borrow_mut(|reader| {
         // A fresh reader strips one BOM itself, as the `csv` crate's does.
         reader.reset();
@@ -51,18 +56,27 @@ pub(crate) fn parse(path: &str, bytes: &[u8], budget: &Budget) -> Result<ParsedC
     })
 }
 
-/// Reads rows into a text buffer as large as the input (fields never take more room than their CSV).
+/// Rows not yet moved into the text are gathered in a buffer of about this size.
+const PENDING: usize = 64 << 10;
+
+/// Reads rows into a small buffer, and moves them from there over the input already read.
 struct Rows<'a> {
     reader: &'a mut Reader,
-    data: &'a [u8],
+    /// The input; its first `moved` bytes are the text of the rows kept so far.
+    data: Vec<u8>,
     /// Bytes of `data` the parser has consumed.
     pos: usize,
-    text: Vec<u8>,
-    /// Bytes of `text` that hold kept rows; the row being read starts here.
+    /// Bytes of text already moved into `data`.
+    moved: usize,
+    /// Kept rows not yet moved, then the row being read.
+    out: Vec<u8>,
+    /// Bytes of `out` that hold kept rows; the row being read starts here.
     kept: usize,
     /// End of each field of the current row, relative to `kept`.
     ends: Vec<usize>,
-    lines: Lines<'a>,
+    lines: Lines,
+    /// Whether rows may be read by the fast path: there is no CR, so LF alone ends a row.
+    quick: bool,
 }
 
 /// A row just read: where it starts in the input, and how many fields it has (at least one).
@@ -73,21 +87,32 @@ struct Row {
 }
 
 impl<'a> Rows<'a> {
-    fn new(reader: &'a mut Reader, data: &'a [u8]) -> Self {
+    fn new(reader: &'a mut Reader, data: Vec<u8>) -> Self {
+        let quick = memchr::memchr(b'\r', &data).is_none();
         Rows {
             reader,
             data,
             pos: 0,
-            text: vec![0; data.len() + 1],
+            moved: 0,
+            out: vec![0; PENDING + 1024],
             kept: 0,
             ends: vec![0; 32],
-            lines: Lines::new(data),
+            lines: Lines::default(),
+            quick,
         }
     }
 
     /// Reads the next row after `kept`; the parser itself skips blank lines.
     fn next(&mut self) -> Option<Row> {
-        let start = row_start(self.data, self.pos);
+        let start = row_start(&self.data, self.pos);
+        // The header row is csv_core's, which strips a BOM.
+        if self.quick && self.pos > 0 && start < self.data.len() {
+            let read = quick::row(&self.data, start, &mut self.out, self.kept, &mut self.ends);
+            if let Some((next, fields)) = read {
+                self.pos = next;
+                return Some(Row { start, fields });
+            }
+        }
         let fields = self.read_record()?;
         // csv_core ends every record with at least one field; a row of none would have nothing to keep.
         (fields > 0).then_some(Row { start, fields })
@@ -99,7 +124,7 @@ impl<'a> Rows<'a> {
         loop {
             let (result, read, written, ended) = self.reader.read_record(
                 &self.data[self.pos..],
-                &mut self.text[out..],
+                &mut self.out[out..],
                 &mut self.ends[fields..],
             );
             // csv_core gives every end relative to the start of the record, across calls: they are
@@ -111,10 +136,41 @@ impl<'a> Rows<'a> {
                 ReadRecordResult::Record => return Some(fields),
                 ReadRecordResult::End => return None,
                 ReadRecordResult::InputEmpty => {}
-                ReadRecordResult::OutputFull => self.text.resize(self.text.len() * 2 + 64, 0),
+                ReadRecordResult::OutputFull => self.out.resize(self.out.len() * 2 + 64, 0),
                 ReadRecordResult::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
             }
         }
+    }
+
+    /// Keeps the current row's fields from `from` on (after the version, when the row has one).
+    fn keep(&mut self, row: Row, from: usize) {
+        let row_end = self.kept + self.row_len(row);
+        self.out.copy_within(self.kept + from..row_end, self.kept);
+        self.kept = row_end - from;
+        if self.kept >= PENDING {
+            self.move_kept();
+        }
+    }
+
+    /// Moves the kept rows over input already read: their text is never longer than the CSV it came
+    /// from. Line numbers are counted first over the bytes about to be written over, as only rows after
+    /// `pos` can still ask for theirs.
+    fn move_kept(&mut self) {
+        self.lines.at(&self.data, self.pos);
+        let end = self.moved + self.kept;
+        debug_assert!(end <= self.pos, "text never overtakes the input");
+        self.data[self.moved..end].copy_from_slice(&self.out[..self.kept]);
+        (self.moved, self.kept) = (end, 0);
+    }
+
+    /// Where the current row's text starts in the database's text.
+    fn text_at(&self) -> usize {
+        self.moved + self.kept
+    }
+
+    /// Line of an input offset.
+    fn line(&self, offset: usize) -> u64 {
+        self.lines.at(&self.data, offset)
     }
 
     /// Length of the current row's fields, back to back.
@@ -125,13 +181,13 @@ impl<'a> Rows<'a> {
     fn field(&self, row: Row, i: usize) -> Option<&[u8]> {
         (i < row.fields).then(|| {
             let start = if i == 0 { 0 } else { self.ends[i - 1] };
-            &self.text[self.kept + start..self.kept + self.ends[i]]
+            &self.out[self.kept + start..self.kept + self.ends[i]]
         })
     }
 
     /// The first field that is not valid UTF-8, and the byte where it goes wrong.
     fn invalid_utf8(&self, row: Row) -> Option<CsvProblem> {
-        let bytes = &self.text[self.kept..self.kept + self.row_len(row)];
+        let bytes = &self.out[self.kept..self.kept + self.row_len(row)];
         // Fast path: the row as a whole, then each field end on a character boundary (a character split
         // between two fields leaves both invalid although their concatenation is not).
         let valid = std::str::from_utf8(bytes).is_ok_and(|text| {
@@ -156,7 +212,7 @@ impl<'a> Rows<'a> {
         let error = |rows: &Self, row: Row, problem| {
             ParseError::Csv(CsvError {
                 path: path.to_string(),
-                line: rows.lines.at(row.start),
+                line: rows.line(row.start),
                 problem,
             })
         };
@@ -203,7 +259,7 @@ impl<'a> Rows<'a> {
                 let lines = &mut warnings.empty_key_lines;
                 warnings.empty_key_rows += 1;
                 if lines.len() < Warnings::EXAMPLES {
-                    lines.push(self.lines.at(row.start));
+                    lines.push(self.line(row.start));
                 }
                 continue;
             }
@@ -211,7 +267,7 @@ impl<'a> Rows<'a> {
                 let lines = &mut warnings.ragged_lines;
                 warnings.ragged_rows += 1;
                 if lines.len() < Warnings::EXAMPLES {
-                    lines.push(self.lines.at(row.start));
+                    lines.push(self.line(row.start));
                 }
             }
             // The version is stored once per database; a row keeps its own only when it differs.
@@ -224,21 +280,21 @@ impl<'a> Rows<'a> {
                 }
                 None => 0,
             };
-            let row_end = self.kept + self.row_len(row);
+            let row_end = self.text_at() + self.row_len(row);
             let kept_fields = row.fields - key_field;
             let offsets_fit = u32::try_from(row_end - skip).is_ok()
                 && u32::try_from(stored_fields as usize + kept_fields).is_ok();
             if !offsets_fit {
                 return Err(error(&self, row, over(IndexLimit::Offsets)));
             }
-            self.text.copy_within(self.kept + skip..row_end, self.kept);
             record_starts.extend_from_slice(&stored_fields.to_le_bytes());
+            let at = self.text_at();
             for &end in &self.ends[key_field..row.fields] {
-                let absolute = (self.kept + end - skip) as u32;
+                let absolute = (at + end - skip) as u32;
                 field_ends.extend_from_slice(&absolute.to_le_bytes());
             }
             stored_fields += kept_fields as u32;
-            self.kept = row_end - skip;
+            self.keep(row, skip);
             records += 1;
 
             unclaimed_records += 1;
@@ -261,13 +317,17 @@ impl<'a> Rows<'a> {
             return Err(refused(&self, end, refusal));
         }
         record_starts.extend_from_slice(&stored_fields.to_le_bytes());
-        self.text.truncate(self.kept);
+        self.move_kept();
+        let mut text = self.data;
+        text.truncate(self.moved);
+        // The rest of the input is let go (in place, for a buffer this large).
+        text.shrink_to_fit();
         Ok(ParsedCsv {
             versioned,
             version,
             version_exceptions,
             columns,
-            text: self.text,
+            text,
             field_ends,
             record_starts,
             warnings,
@@ -294,31 +354,25 @@ fn row_start(data: &[u8], pos: usize) -> usize {
     from + blank
 }
 
-/// Line numbers of input offsets, counted on demand: only rows that are reported need one, so a clean
-/// file is never scanned for line ends. (Cells, so a line can be asked for while a row is borrowed.)
-struct Lines<'a> {
-    data: &'a [u8],
+/// Line numbers of input offsets, counted on demand: only rows that are reported need one, and the bytes
+/// about to be written over. (Cells, so a line can be asked for while a row is borrowed.)
+#[derive(Default)]
+struct Lines {
     counted: Cell<usize>,
-    line: Cell<u64>,
+    /// Lines before `counted`, less one.
+    before: Cell<u64>,
 }
 
-impl<'a> Lines<'a> {
-    fn new(data: &'a [u8]) -> Self {
-        Lines {
-            data,
-            counted: Cell::new(0),
-            line: Cell::new(1),
-        }
-    }
-
-    /// The line `offset` is on; offsets are asked for in increasing order. CRLF, LF and a lone CR each
-    /// end a line, as they each end a row.
-    fn at(&self, offset: usize) -> u64 {
-        let offset = offset.min(self.data.len());
+impl Lines {
+    /// The line `offset` of `data` is on; offsets are asked for in increasing order, and the bytes from
+    /// the last one asked for on must be the input's. CRLF, LF and a lone CR each end a line, as they
+    /// each end a row.
+    fn at(&self, data: &[u8], offset: usize) -> u64 {
+        let offset = offset.min(data.len());
         let counted = self.counted.get();
         if offset > counted {
-            let span = &self.data[counted..offset];
-            let after = &self.data[counted + 1..(offset + 1).min(self.data.len())];
+            let span = &data[counted..offset];
+            let after = &data[counted + 1..(offset + 1).min(data.len())];
             let lf = span.iter().filter(|&&b| b == b'\n').count();
             let cr = span.iter().filter(|&&b| b == b'\r').count();
             let crlf = if cr == 0 {
@@ -329,10 +383,10 @@ impl<'a> Lines<'a> {
                     .filter(|&(&a, &b)| a == b'\r' && b == b'\n')
                     .count()
             };
-            self.line.set(self.line.get() + (lf + cr - crlf) as u64);
+            self.before.set(self.before.get() + (lf + cr - crlf) as u64);
             self.counted.set(offset);
         }
-        self.line.get()
+        self.before.get() + 1
     }
 }
 

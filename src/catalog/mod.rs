@@ -18,7 +18,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use archive::{SkipReason, SkippedEntry};
-pub use build::{Built, build, build_from};
+pub use build::{Built, build, build_from, build_from_reader};
 pub use deserialize::DeserializeError;
 pub use index::{Database, DatabaseMeta, DuplicateKey, Record, Warnings};
 pub use limits::{IndexLimit, Limits};
@@ -80,7 +80,7 @@ impl std::fmt::Debug for FirstUse {
 /// Wall time of each phase of a build from the archive.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BuildTimings {
-    /// Per-database SHA-256s (the archive's own hash is timed by the caller).
+    /// SHA-256s: every database's, and the archive's when the build computes it.
     pub hash: Duration,
     /// Reading the archive's entries out of the gzip and tar streams.
     pub decompress: Duration,

@@ -70,28 +70,29 @@ fn seen(path: &Path, meta: &fs::Metadata) -> Seen {
 
 /// Reads a regular file whole, refusing anything else without blocking on it.
 pub fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
-    let mut file = open_nonblocking(path)?;
+    let (mut file, len) = open_regular(path)?;
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Opens a regular file for reading, with its size, refusing anything else without blocking on it.
+pub fn open_regular(path: &Path) -> io::Result<(File, u64)> {
+    let file = open_nonblocking(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(io::Error::other(
             "not a regular file (a FIFO, socket or device is never read)",
         ));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.read_to_end(&mut bytes)?;
-    Ok(bytes)
+    Ok((file, meta.len()))
 }
 
 /// The SHA-256 and length of a regular file, read a piece at a time (the same refusals as
 /// [`read_regular`]).
 pub fn hash_regular(path: &Path) -> io::Result<([u8; 32], u64)> {
     use sha2::{Digest, Sha256};
-    let mut file = open_nonblocking(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(io::Error::other(
-            "not a regular file (a FIFO, socket or device is never read)",
-        ));
-    }
+    let (mut file, _) = open_regular(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 18];
     let mut len = 0u64;

@@ -7,6 +7,7 @@ use std::io::{self, Read};
 
 use flate2::bufread::GzDecoder;
 
+use super::input::{Input, Unread};
 use crate::error::ArchiveError;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -110,8 +111,8 @@ impl StreamState {
 }
 
 /// The tar stream's bytes, counted against the total limit.
-pub(super) struct Stream<'a> {
-    source: Source<'a>,
+pub(super) struct Stream<'a, R> {
+    source: Source<R>,
     read: u64,
     limit: u64,
     state: &'a StreamState,
@@ -119,36 +120,50 @@ pub(super) struct Stream<'a> {
 
 // One per archive read, never moved about: boxing the decoder would buy nothing.
 #[allow(clippy::large_enum_variant)]
-enum Source<'a> {
-    Gzip(Members<'a>),
-    Tar(&'a [u8]),
+enum Source<R> {
+    Gzip(Members<R>),
+    Tar(Input<R>),
 }
 
-impl<'a> Stream<'a> {
-    pub(super) fn new(bytes: &'a [u8], format: Format, limit: u64, state: &'a StreamState) -> Self {
-        let source = match format {
-            Format::Gzip => Source::Gzip(Members::new(bytes)),
-            Format::Tar => Source::Tar(bytes),
+impl<'a, R: Read> Stream<'a, R> {
+    /// The stream of an archive read from `source`, or why it is not one: the format is told from its
+    /// first block.
+    pub(super) fn open(
+        source: R,
+        limit: u64,
+        state: &'a StreamState,
+    ) -> Result<Self, ArchiveError> {
+        let mut input = Input::new(source);
+        let head = input
+            .peek(BLOCK)
+            .map_err(|e| ArchiveError::Unreadable(Unread::cause(e)))?;
+        let source = match detect(head)? {
+            Format::Gzip => Source::Gzip(Members::new(input)),
+            Format::Tar => Source::Tar(input),
         };
-        Stream {
+        Ok(Stream {
             source,
             read: 0,
             limit,
             state,
-        }
+        })
     }
 
     /// Reads a gzip stream to its very end, so every member's CRC and length are checked (and counted).
-    /// A plain tar has nothing to check after its end marker.
-    pub(super) fn finish(&mut self) -> Result<(), ArchiveError> {
+    /// A plain tar has nothing to check after its end marker. Returns what was read the archive from.
+    pub(super) fn finish(mut self) -> Result<R, ArchiveError> {
         if let Source::Gzip(_) = self.source {
-            io::copy(self, &mut io::sink()).map_err(|e| self.state.classify(e))?;
+            io::copy(&mut self, &mut io::sink()).map_err(|e| self.state.classify(e))?;
         }
-        Ok(())
+        let source = match self.source {
+            Source::Gzip(members) => members.into_source(),
+            Source::Tar(input) => Some(input.into_source()),
+        };
+        source.ok_or_else(|| ArchiveError::Gzip(io::Error::other("the gzip stream failed earlier")))
     }
 }
 
-impl Read for Stream<'_> {
+impl<R: Read> Read for Stream<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let result = match &mut self.source {
             Source::Gzip(members) => members.read(buf),
@@ -162,7 +177,10 @@ impl Read for Stream<'_> {
                         offset: t.offset,
                         bytes: t.bytes,
                     },
-                    Err(e) => ArchiveError::Gzip(e),
+                    Err(e) => match Unread::unmark(e) {
+                        Ok(e) => ArchiveError::Unreadable(e),
+                        Err(e) => ArchiveError::Gzip(e),
+                    },
                 };
                 return Err(self.state.fail(error));
             }
@@ -196,24 +214,27 @@ impl std::error::Error for Trailing {}
 
 /// Every member of a gzip file, one after the other. flate2 checks each member's CRC and length when the
 /// member ends; whatever follows the last member must be another member, NUL padding, or nothing.
-struct Members<'a> {
-    decoder: GzDecoder<&'a [u8]>,
-    input_len: usize,
+struct Members<R> {
+    /// Only `None` while one member's decoder makes way for the next one's.
+    decoder: Option<GzDecoder<Input<R>>>,
     /// After an error flate2 reads as if at the end; this keeps every later read failing instead.
     failed: bool,
 }
 
-impl<'a> Members<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
+impl<R: Read> Members<R> {
+    fn new(input: Input<R>) -> Self {
         Members {
-            decoder: GzDecoder::new(bytes),
-            input_len: bytes.len(),
+            decoder: Some(GzDecoder::new(input)),
             failed: false,
         }
     }
+
+    fn into_source(self) -> Option<R> {
+        Some(self.decoder?.into_inner().into_source())
+    }
 }
 
-impl Read for Members<'_> {
+impl<R: Read> Read for Members<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.failed {
             return Err(io::Error::other("the gzip stream failed earlier"));
@@ -227,27 +248,31 @@ impl Read for Members<'_> {
     }
 }
 
-impl Members<'_> {
+impl<R: Read> Members<R> {
     fn next_bytes(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            let n = self.decoder.read(buf)?;
+            let Some(decoder) = self.decoder.as_mut() else {
+                return Err(io::Error::other("the gzip stream failed earlier"));
+            };
+            let n = decoder.read(buf)?;
             if n > 0 {
                 return Ok(n);
             }
             // The member is over and its trailer checked: what follows is the next member, or the end.
             // NUL padding (from a tape or block device) ends the stream, as `gzip -d` quietly allows.
-            let rest: &[u8] = self.decoder.get_ref();
-            if rest.iter().all(|b| *b == 0) {
+            let rest = decoder.get_mut();
+            let offset = rest.offset();
+            if rest.peek(GZIP_MAGIC.len())?.starts_with(&GZIP_MAGIC) {
+                let input = self.decoder.take().map(GzDecoder::into_inner);
+                self.decoder = input.map(GzDecoder::new);
+                continue;
+            }
+            let (zero, bytes) = rest.rest_is_zero()?;
+            if zero {
                 return Ok(0);
             }
-            if !rest.starts_with(&GZIP_MAGIC) {
-                let trailing = Trailing {
-                    offset: (self.input_len - rest.len()) as u64,
-                    bytes: rest.len() as u64,
-                };
-                return Err(io::Error::new(io::ErrorKind::InvalidData, trailing));
-            }
-            self.decoder = GzDecoder::new(rest);
+            let trailing = Trailing { offset, bytes };
+            return Err(io::Error::new(io::ErrorKind::InvalidData, trailing));
         }
     }
 }
