@@ -112,17 +112,16 @@ impl Fuzzy {
         }
         let (_, start, end) = self.window(field)?;
         let window = &field[start..end];
-        let (score, matched) = match scores.0.get(window) {
-            Some(&known) => known,
-            None => {
-                let (score, positions) = self.score(window, end - start);
-                let matched = positions
-                    .first()
-                    .zip(positions.last())
-                    .map(|(&f, &l)| (f, l));
-                scores.0.insert(window.into(), (score, matched));
-                (score, matched)
-            }
+        let (score, matched) = if let Some(&known) = scores.0.get(window) {
+            known
+        } else {
+            let (score, positions) = self.score(window, end - start);
+            let matched = positions
+                .first()
+                .zip(positions.last())
+                .map(|(&f, &l)| (f, l));
+            scores.0.insert(window.into(), (score, matched));
+            (score, matched)
         };
         // An ASCII field's characters are its bytes: as `FuzzyMatch::span` of the merged ranges.
         let span = matched.map_or(0..0, |(first, last)| start + first..start + last + 1);
@@ -162,10 +161,12 @@ impl Fuzzy {
     }
 }
 
-/// Windows already scored in one search, by their text: skim's score and the first and last matched
-/// character (`None` when none was).
+/// Skim's score of a window and its first and last matched character (`None` when none was).
+type Scored = (i64, Option<(usize, usize)>);
+
+/// Windows already scored in one search, by their text.
 #[derive(Default)]
-pub(crate) struct Scores(HashMap<Box<str>, (i64, Option<(usize, usize)>)>);
+pub(crate) struct Scores(HashMap<Box<str>, Scored>);
 
 /// The first shortest window `start..end` of `hay` holding `needle` in order, as element indices, among
 /// windows of at most `limit` elements. From each start that matches the needle's first element, the
