@@ -388,6 +388,48 @@ fn help_scrolls_back_at_once_after_its_end() {
     assert_eq!(app.screen.overlay, Overlay::Help { scroll: end - 1 });
 }
 
+/// Every overlay that scrolls takes the page and end keys the panes take, not only j and k.
+#[test]
+fn overlays_scroll_by_page_and_to_either_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(
+        app.screen.size.0,
+        app.screen.size.1,
+    ))
+    .unwrap();
+    let mut frame = |app: &mut App| {
+        let mut limits = backstore::tui::layout::ScrollLimits::default();
+        terminal
+            .draw(|f| limits = backstore::tui::ui::draw(app, f.area(), f.buffer_mut()))
+            .unwrap();
+        app.drawn(limits);
+    };
+    press(&mut app, KeyCode::Char('?'));
+    frame(&mut app);
+    let end = app.screen.limits.help.expect("the help was drawn");
+    let scroll = |app: &App| match app.screen.overlay {
+        Overlay::Help { scroll } => scroll,
+        ref other => panic!("help is open, not {other:?}"),
+    };
+    press(&mut app, KeyCode::PageDown);
+    let page = scroll(&app);
+    assert!(
+        page > 1 && page < end,
+        "a page is many lines, not all: {page} of {end}"
+    );
+    press(&mut app, KeyCode::Char('G'));
+    assert_eq!(scroll(&app), end, "G shows the last line");
+    press(&mut app, KeyCode::PageUp);
+    assert_eq!(scroll(&app), end - page, "PgUp goes back a page");
+    press(&mut app, KeyCode::Char('g'));
+    assert_eq!(scroll(&app), 0, "g shows the first line");
+    press(&mut app, KeyCode::End);
+    assert_eq!(scroll(&app), end, "End too");
+    press(&mut app, KeyCode::Home);
+    assert_eq!(scroll(&app), 0, "Home too");
+}
+
 #[test]
 fn the_database_filter_offers_no_search_scope() {
     let dir = tempfile::tempdir().unwrap();

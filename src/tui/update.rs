@@ -67,8 +67,8 @@ impl App {
             }
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
-            Action::PageUp => self.move_by(-(self.list_height(self.screen.focus) as isize)),
-            Action::PageDown => self.move_by(self.list_height(self.screen.focus) as isize),
+            Action::PageUp => self.move_by(-self.page()),
+            Action::PageDown => self.move_by(self.page()),
             Action::Top => self.move_by(isize::MIN / 2),
             Action::Bottom => self.move_by(isize::MAX / 2),
             Action::Left => self.records.step_column(-1),
@@ -265,6 +265,18 @@ impl App {
         self.timing.scroll = clamp_scroll(self.timing.scroll, limits.timing);
     }
 
+    /// How far a page key moves: the lines an overlay shows (the screen less its frame and footer), or the
+    /// focused list's height.
+    fn page(&self) -> isize {
+        let lines = match self.screen.overlay {
+            Overlay::Help { .. } | Overlay::Detail { .. } | Overlay::Diff { .. } => {
+                usize::from(self.screen.size.1.saturating_sub(6)).max(1)
+            }
+            _ => self.list_height(self.screen.focus),
+        };
+        lines as isize
+    }
+
     /// Moves whatever the focus (or the open overlay) scrolls.
     fn move_by(&mut self, delta: isize) {
         let scroll_by = |s: &mut u16| *s = s.saturating_add_signed(delta.clamp(-1000, 1000) as i16);
@@ -286,7 +298,7 @@ impl App {
                 return;
             }
             Overlay::Confirm(_) => return,
-            Overlay::Insight => return self.insight.step(delta.clamp(-1000, 1000)),
+            Overlay::Insight => return self.insight.step(delta),
             Overlay::None => {}
         }
         let Some(catalog) = self.data.catalog.clone() else {
