@@ -18,6 +18,8 @@ pub enum Context {
     Timing,
     /// Typing a filter or search.
     Input,
+    /// Typing a row to go to (`:N`) or where to write an export.
+    Prompt,
     Detail,
     Diff,
     Insight,
@@ -35,6 +37,7 @@ impl Context {
             Context::Cache => "[3] Cache",
             Context::Timing => "[4] Timing",
             Context::Input => "While typing a filter or search",
+            Context::Prompt => "While typing a row number (:N) or a file name (e)",
             Context::Detail => "Record detail",
             Context::Diff => "What changed (stale cache)",
             Context::Insight => "Frequency table and statistics",
@@ -43,7 +46,7 @@ impl Context {
         }
     }
 
-    pub const ALL: [Context; 12] = [
+    pub const ALL: [Context; 13] = [
         Context::Global,
         Context::Panes,
         Context::Databases,
@@ -51,6 +54,7 @@ impl Context {
         Context::Cache,
         Context::Timing,
         Context::Input,
+        Context::Prompt,
         Context::Detail,
         Context::Diff,
         Context::Insight,
@@ -181,6 +185,10 @@ pub static BINDINGS: &[Binding] = &[
     bind(C::Input, &[ctrl('r')], "Ctrl-R", "substring / regex / fuzzy", Action::CycleMode, true),
     bind(C::Input, &[code(K::Down), ctrl('n')], "↓", "next result", Action::Down, false),
     bind(C::Input, &[code(K::Up), ctrl('p')], "↑", "previous result", Action::Up, false),
+    bind(C::Prompt, &[code(K::Enter)], "Enter", "go to the row / write the file", Action::AcceptInput, true),
+    bind(C::Prompt, &[code(K::Esc)], "Esc", "cancel", Action::CancelInput, true),
+    bind(C::Prompt, &[code(K::Backspace)], "Bksp", "delete a character", Action::Backspace, false),
+    bind(C::Prompt, &[ctrl('u')], "Ctrl-U", "empty the text", Action::ClearInput, false),
     bind(C::Detail, &[key('j'), code(K::Down)], "j/↓", "scroll down", Action::Down, false),
     bind(C::Detail, &[key('k'), code(K::Up)], "k/↑", "scroll up", Action::Up, false),
     bind(C::Detail, &[code(K::PageDown), ctrl('d')], "PgDn", "page down", Action::PageDown, false),
@@ -231,7 +239,12 @@ impl App {
             Overlay::None => {}
         }
         if self.editing() {
-            return vec![C::Input];
+            let prompt = match self.screen.focus {
+                Pane::Records => self.records.jump.is_some(),
+                Pane::Timing => true,
+                Pane::Databases | Pane::Cache => false,
+            };
+            return vec![if prompt { C::Prompt } else { C::Input }];
         }
         let pane = match self.screen.focus {
             Pane::Databases => C::Databases,
@@ -266,7 +279,9 @@ pub fn action_for(app: &App, event: KeyEvent) -> Option<Action> {
         }
     }
     match event.code {
-        KeyCode::Char(c) if contexts == [C::Input] && !control => Some(Action::Input(c)),
+        KeyCode::Char(c) if matches!(contexts[..], [C::Input | C::Prompt]) && !control => {
+            Some(Action::Input(c))
+        }
         _ => None,
     }
 }
