@@ -26,18 +26,29 @@ pub fn render(app: &App, block: Block, area: Rect, buf: &mut Buffer, theme: &The
         super::placeholder(message, inner, buf, theme.dim());
         return;
     };
-    let mut block = block.title_bottom(Line::from(legend(app, catalog)));
+    let legend = legend(app, catalog);
+    let legend_width = legend.chars().count();
+    let mut block = block.title_bottom(Line::from(legend));
     // One version on every database is said once, in the title, instead of on every row.
     let version_column = !pane.uniform_version || pane.common_version.is_none();
+    let mut top_titles = TITLE_WIDTH;
     if let Some(v) = pane.common_version.as_deref().filter(|_| !version_column) {
-        block = block.title(Line::from(Span::styled(format!(" all {v} "), theme.dim())));
+        let title = format!(" all {v} ");
+        top_titles += title.chars().count() + 1;
+        block = block.title(Line::from(Span::styled(title, theme.dim())));
     }
     let skipped = catalog.skipped().len();
     if skipped > 0 {
-        block = block.title(Line::from(Span::styled(
-            format!(" {skipped} skipped "),
-            theme.dim(),
-        )));
+        let title = format!(" {skipped} skipped ");
+        // Where the top border has no room left (a narrow pane), the count goes under the list, if it
+        // fits there beside the legend; the list's SKIP rows say it anyway.
+        let width = title.chars().count();
+        let line = Line::from(Span::styled(title, theme.dim()));
+        if top_titles + width + 2 <= usize::from(area.width) {
+            block = block.title(line);
+        } else if legend_width + width + 3 <= usize::from(area.width) {
+            block = block.title_bottom(line.right_aligned());
+        }
     }
     let inner = block.inner(area);
     block.render(area, buf);
@@ -231,6 +242,9 @@ fn markers(w: &Warnings) -> String {
 
 /// The selected database's warnings in words, for the bottom border; short, as `list` heads its columns,
 /// so they fit a narrow pane.
+/// The top border's own title with the focus marker, "▶ [1] Databases", and the corner before it.
+const TITLE_WIDTH: usize = 17;
+
 fn legend(app: &App, catalog: &Catalog) -> String {
     let words = match app.databases.selected() {
         Some(Entry::Loaded(d)) => {
