@@ -286,6 +286,7 @@ fn result_name(done: &Done) -> &'static str {
         Done::Status(_) => "status",
         Done::SearchDone { .. } => "search",
         Done::Sorted { .. } => "sort",
+        Done::Arranged { .. } => "arrange",
         Done::InsightDone { .. } => "insight",
         Done::Diffed(_) => "diff",
         Done::Verified(_) => "verify",
@@ -481,6 +482,7 @@ impl Driver {
             }
             Effect::Search(job) => worker::spawn_search(job, tx),
             Effect::Sort(job) => worker::spawn_sort(job, tx),
+            Effect::Arrange(job) => worker::spawn_arrange(job, tx),
             Effect::Diff => worker::spawn_diff(self.manager.clone(), tx),
             Effect::Insight(job) => worker::spawn_insight(job, tx),
             Effect::Copy(_) => {}

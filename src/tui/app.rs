@@ -10,6 +10,7 @@ use ratatui::layout::Rect;
 
 use super::action::{Action, Done, LoadKind};
 use super::layout::{self, Areas};
+use super::state::arrange::ArrangeJob;
 use super::state::cache::CachePane;
 use super::state::databases::DatabasesPane;
 use super::state::insight::{InsightJob, InsightPane};
@@ -39,6 +40,8 @@ pub enum Effect {
     Job(Job),
     Search(SearchJob),
     Sort(SortJob),
+    /// Put the applied search's hits in a new order.
+    Arrange(ArrangeJob),
     Insight(InsightJob),
     /// Compare the cache file with the archive, record by record.
     Diff,
