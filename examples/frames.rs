@@ -125,8 +125,8 @@ fn jobs(archive: &std::path::Path) -> Vec<LongJob> {
             name: "filter `fensave`, all databases",
             prepare: Box::new(|_| Ok(())),
             start: Box::new(|app| {
-                app.update(Action::Focus(Pane::Records));
-                app.update(Action::ToggleScope);
+                act(app, Action::Focus(Pane::Records));
+                act(app, Action::ToggleScope);
                 type_search(app, Action::StartFilter, "fensave");
                 Ok(())
             }),
@@ -137,10 +137,10 @@ fn jobs(archive: &std::path::Path) -> Vec<LongJob> {
             prepare: Box::new(|_| Ok(())),
             start: Box::new(|app| {
                 // Substring -> regex -> fuzzy: the regex search is cancelled by the fuzzy one.
-                app.update(Action::StartFilter);
-                app.update(Action::CycleMode);
-                app.update(Action::CycleMode);
-                app.update(Action::AcceptInput);
+                act(app, Action::StartFilter);
+                act(app, Action::CycleMode);
+                act(app, Action::CycleMode);
+                act(app, Action::AcceptInput);
                 Ok(())
             }),
             finished: searched,
@@ -149,15 +149,15 @@ fn jobs(archive: &std::path::Path) -> Vec<LongJob> {
             name: "find `fensave`, largest database",
             prepare: Box::new(|_| Ok(())),
             start: Box::new(|app| {
-                app.update(Action::ClearFilter);
+                act(app, Action::ClearFilter);
                 // Fuzzy -> substring again, then this database only.
-                app.update(Action::StartInput);
-                app.update(Action::CycleMode);
-                app.update(Action::AcceptInput);
-                app.update(Action::ToggleScope);
-                app.update(Action::ClearFilter);
+                act(app, Action::StartInput);
+                act(app, Action::CycleMode);
+                act(app, Action::AcceptInput);
+                act(app, Action::ToggleScope);
+                act(app, Action::ClearFilter);
                 select_largest(app)?;
-                app.update(Action::Focus(Pane::Records));
+                act(app, Action::Focus(Pane::Records));
                 type_search(app, Action::StartInput, "fensave");
                 Ok(())
             }),
@@ -167,14 +167,14 @@ fn jobs(archive: &std::path::Path) -> Vec<LongJob> {
             name: "sort the largest database by name",
             prepare: Box::new(|_| Ok(())),
             start: Box::new(|app| {
-                app.update(Action::ClearFilter);
+                act(app, Action::ClearFilter);
                 let catalog = app.data.catalog.clone().ok_or("no data")?;
                 let db = app.records.database(&catalog).ok_or("no database shown")?;
                 let name = db.columns().iter().position(|c| c == "name").unwrap_or(1);
                 for _ in 0..name {
-                    app.update(Action::Right);
+                    act(app, Action::Right);
                 }
-                app.update(Action::SortAscending);
+                act(app, Action::SortAscending);
                 Ok(())
             }),
             finished: |app| !app.records.sort.running() && app.records.sort.current.is_some(),
@@ -192,11 +192,11 @@ fn jobs(archive: &std::path::Path) -> Vec<LongJob> {
             name: "frequency of the key column",
             prepare: Box::new(|_| Ok(())),
             start: Box::new(|app| {
-                app.update(Action::ClearFilter);
+                act(app, Action::ClearFilter);
                 for _ in 0..app.records.col {
-                    app.update(Action::Left);
+                    act(app, Action::Left);
                 }
-                app.update(Action::Frequency);
+                act(app, Action::Frequency);
                 Ok(())
             }),
             finished: |app| {
@@ -210,8 +210,8 @@ fn jobs(archive: &std::path::Path) -> Vec<LongJob> {
             name: "diff against an edited archive",
             prepare: Box::new(move |app| edit_largest(app, &archive)),
             start: Box::new(|app| {
-                app.update(Action::Close);
-                app.update(Action::RefreshStatus);
+                act(app, Action::Close);
+                act(app, Action::RefreshStatus);
                 Ok(())
             }),
             finished: |app| matches!(app.cache.diff, DiffState::Done(_) | DiffState::Failed(_)),
@@ -219,13 +219,34 @@ fn jobs(archive: &std::path::Path) -> Vec<LongJob> {
     ]
 }
 
+/// Updates and draws slower than this are named on stderr (`FRAMES_TRACE=MS`).
+fn trace() -> Duration {
+    static TRACE: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *TRACE.get_or_init(|| {
+        std::env::var("FRAMES_TRACE")
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .map_or(Duration::MAX, |t| Duration::from_secs_f64(t / 1e3))
+    })
+}
+
+/// One action of a job's start, named on stderr when it alone is slow.
+fn act(app: &mut App, action: Action) {
+    let start = Instant::now();
+    let name = format!("{action:?}");
+    app.update(action);
+    if start.elapsed() > trace() {
+        eprintln!("  action {name}: {}", ms(start.elapsed()));
+    }
+}
+
 /// Types `text` after the key that opens the search line, one character an action as keys would come.
 fn type_search(app: &mut App, open: Action, text: &str) {
-    app.update(open);
+    act(app, open);
     for c in text.chars() {
-        app.update(Action::Input(c));
+        act(app, Action::Input(c));
     }
-    app.update(Action::AcceptInput);
+    act(app, Action::AcceptInput);
 }
 
 /// Moves the Databases cursor to the database with the most records.
@@ -240,10 +261,10 @@ fn select_largest(app: &mut App) -> Result<(), String> {
         .iter()
         .position(|e| *e == Entry::Loaded(largest))
         .ok_or("the largest database is not listed")?;
-    app.update(Action::Focus(Pane::Databases));
-    app.update(Action::Top);
+    act(app, Action::Focus(Pane::Databases));
+    act(app, Action::Top);
     for _ in 0..place {
-        app.update(Action::Down);
+        act(app, Action::Down);
     }
     Ok(())
 }
@@ -343,10 +364,7 @@ impl Driver {
             tx,
             rx,
             next_tick: Instant::now() + TICK,
-            trace: std::env::var("FRAMES_TRACE")
-                .ok()
-                .and_then(|t| t.parse::<f64>().ok())
-                .map_or(Duration::MAX, |t| Duration::from_secs_f64(t / 1e3)),
+            trace: trace(),
         })
     }
 

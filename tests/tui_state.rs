@@ -150,7 +150,7 @@ fn search_narrows_keeps_and_clears() {
     // The stale result arriving late is dropped.
     app.done(Done::SearchDone {
         id: second.id,
-        found: Some(Default::default()),
+        found: Some(backstore::tui::state::arrange::Found::default()),
     });
     assert_eq!(app.records.applied.as_ref().unwrap().hits.len(), broad);
     settle(&mut app);

@@ -49,6 +49,20 @@ pub enum Effect {
     Copy(String),
 }
 
+impl Effect {
+    /// Whether this is a job cancelled before it started.
+    fn superseded(&self) -> bool {
+        let cancel = match self {
+            Effect::Search(job) => &job.cancel,
+            Effect::Sort(job) => &job.cancel,
+            Effect::Arrange(job) => &job.cancel,
+            Effect::Insight(job) => &job.cancel,
+            Effect::Job(_) | Effect::Diff | Effect::Copy(_) => return false,
+        };
+        cancel.load(Ordering::Relaxed)
+    }
+}
+
 /// A short message in the corner, gone after a few ticks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Toast {
@@ -133,9 +147,12 @@ impl App {
         }
     }
 
-    /// The effects queued since the last call.
+    /// The effects queued since the last call, less the jobs already cancelled by newer ones: a burst of
+    /// keys taken before one frame starts one search, not one per key.
     pub fn take_effects(&mut self) -> Vec<Effect> {
-        std::mem::take(&mut self.jobs.effects)
+        let mut effects = std::mem::take(&mut self.jobs.effects);
+        effects.retain(|e| !e.superseded());
+        effects
     }
 
     pub fn areas(&self) -> Option<Areas> {

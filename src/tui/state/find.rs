@@ -196,7 +196,7 @@ impl RecordsPane {
     pub fn cycle_mode(&mut self) {
         let i = Mode::ALL.iter().position(|m| *m == self.mode).unwrap_or(0);
         self.mode = Mode::ALL[(i + 1) % Mode::ALL.len()];
-        self.applied = None;
+        discard(self.applied.take());
     }
 
     pub fn scope_for(&self, scope: SearchScope) -> Option<search::Scope> {
@@ -218,7 +218,7 @@ impl RecordsPane {
         }
         self.error = None;
         if self.input.trim().is_empty() {
-            self.applied = None;
+            discard(self.applied.take());
             self.cursor.follow(self.len(catalog), self.height);
             return None;
         }
