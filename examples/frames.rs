@@ -189,6 +189,37 @@ fn jobs(archive: &std::path::Path) -> Vec<LongJob> {
             finished: searched,
         },
         LongJob {
+            name: "filter `a`, sorted database",
+            prepare: Box::new(|_| Ok(())),
+            start: Box::new(|app| {
+                act(app, Action::ClearFilter);
+                type_search(app, Action::StartFilter, "a");
+                Ok(())
+            }),
+            finished: searched,
+        },
+        LongJob {
+            name: "sort the hits of `a` by key",
+            prepare: Box::new(|_| Ok(())),
+            start: Box::new(|app| {
+                for _ in 0..app.records.col {
+                    act(app, Action::Left);
+                }
+                act(app, Action::SortDescending);
+                Ok(())
+            }),
+            finished: |app| !app.records.sort.running() && app.records.sort.current.is_some(),
+        },
+        LongJob {
+            name: "sort off under the hits of `a`",
+            prepare: Box::new(|_| Ok(())),
+            start: Box::new(|app| {
+                act(app, Action::SortDescending);
+                Ok(())
+            }),
+            finished: |app| !app.records.sort.running() && app.records.sort.current.is_none(),
+        },
+        LongJob {
             name: "frequency of the key column",
             prepare: Box::new(|_| Ok(())),
             start: Box::new(|app| {
