@@ -164,6 +164,25 @@ fn expected_rows(app: &App) -> Option<Vec<usize>> {
     })
 }
 
+/// Where n (or N) should take a find's cursor, by walking the rows holding hits: `None` when it is not a
+/// find with hits in one database.
+fn next_hit_by_walking(app: &App, forward: bool) -> Option<usize> {
+    let r = &app.records;
+    let catalog = app.data.catalog.as_ref()?;
+    if r.filtered() || r.hit_rows.is_empty() || r.len(catalog) == 0 {
+        return None;
+    }
+    let at = r.cursor.pos;
+    let rows = &r.hit_rows;
+    let found = if forward {
+        rows.iter().find(|row| **row > at).or(rows.first())
+    } else {
+        rows.iter().rev().find(|row| **row < at).or(rows.last())
+    };
+    // Until a reload's search comes back, the rows of the old data may pass the end of the new.
+    found.map(|row| (*row).min(r.len(catalog) - 1))
+}
+
 fn shown_records(app: &App) -> Vec<usize> {
     let catalog = app.data.catalog.as_ref().unwrap();
     let len = app.records.len(catalog);
@@ -354,6 +373,14 @@ proptest! {
         let mut workers = Workers::default();
         for step in steps {
             match step {
+                Step::Act(action @ (Action::NextHit | Action::PrevHit)) => {
+                    let forward = matches!(action, Action::NextHit);
+                    let expected = next_hit_by_walking(&app, forward);
+                    app.update(action);
+                    if let Some(expected) = expected {
+                        prop_assert_eq!(app.records.cursor.pos, expected, "n/N by bisection");
+                    }
+                }
                 Step::Act(action) => app.update(action),
                 Step::Finish(i) => workers.finish(&mut app, i),
                 Step::Reload(c) => load(&mut app, &catalogs[c], LoadKind::Reload),
