@@ -13,6 +13,8 @@ use backstore::timing::{LoadKind as TimedKind, Progress, Sample, Series};
 use backstore::tui::action::{Action, Done, LoadKind};
 use backstore::tui::app::{App, Effect, Pane};
 use proptest::prelude::*;
+#[path = "tui_common/order.rs"]
+mod order;
 use ratatui::Terminal;
 use ratatui::backend::{Backend, TestBackend};
 
@@ -256,6 +258,7 @@ fn covered_done(done: &Done) -> bool {
         Done::Loaded { .. }
         | Done::Status(_)
         | Done::SearchDone { .. }
+        | Done::Arranged { .. }
         | Done::Sorted { .. }
         | Done::InsightDone { .. }
         | Done::Diffed(_)
@@ -279,6 +282,7 @@ fn play(steps: &[Step], size: (u16, u16), data: &Data) {
     app.update(Action::Resize(size.0, size.1));
     let mut searches = Vec::new();
     let mut sorts = Vec::new();
+    let mut arranges = Vec::new();
     let mut insights = Vec::new();
     let mut ticks = 0;
     for step in steps {
@@ -291,8 +295,18 @@ fn play(steps: &[Step], size: (u16, u16), data: &Data) {
             Step::RunSearches => {
                 for job in searches.drain(..) {
                     let job: backstore::tui::state::records::SearchJob = job;
-                    let hits = job.run();
-                    app.done(Done::SearchDone { id: job.id, hits });
+                    let found = job.run();
+                    app.done(Done::SearchDone { id: job.id, found });
+                }
+                for job in arranges.drain(..) {
+                    let job: backstore::tui::state::arrange::ArrangeJob = job;
+                    if let Some(found) = job.run() {
+                        app.done(Done::Arranged {
+                            id: job.id,
+                            search: job.search,
+                            found,
+                        });
+                    }
                 }
                 for job in insights.drain(..) {
                     let job: backstore::tui::state::insight::InsightJob = job;
@@ -342,12 +356,14 @@ fn play(steps: &[Step], size: (u16, u16), data: &Data) {
             match effect {
                 Effect::Search(job) => searches.push(job),
                 Effect::Sort(job) => sorts.push(job),
+                Effect::Arrange(job) => arranges.push(job),
                 Effect::Insight(job) => insights.push(job),
                 Effect::Job(_) | Effect::Copy(_) | Effect::Diff => {}
             }
         }
         app.quit = false;
         highlights_agree(&app);
+        order::hits_follow_the_sort(&app);
         terminal.draw(|f| f.render_widget(&app, f.area())).unwrap();
         assert_eq!(terminal.backend().size().unwrap().width, app.screen.size.0);
     }

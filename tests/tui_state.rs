@@ -127,8 +127,11 @@ fn search_narrows_keeps_and_clears() {
         panic!("typing starts a search")
     };
     assert!(first.within.is_none());
-    let hits = first.run();
-    app.done(Done::SearchDone { id: first.id, hits });
+    let found = first.run();
+    app.done(Done::SearchDone {
+        id: first.id,
+        found,
+    });
     let broad = app.records.applied.as_ref().unwrap().hits.len();
     app.update(Action::Input('b'));
     let Some(Effect::Search(second)) = app.take_effects().pop() else {
@@ -147,7 +150,7 @@ fn search_narrows_keeps_and_clears() {
     // The stale result arriving late is dropped.
     app.done(Done::SearchDone {
         id: second.id,
-        hits: Some(Vec::new()),
+        found: Some(backstore::tui::state::arrange::Found::default()),
     });
     assert_eq!(app.records.applied.as_ref().unwrap().hits.len(), broad);
     settle(&mut app);

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use crate::cache::{CacheStatus, Loaded};
-use crate::search::Hit;
 use crate::timing::{Progress, Sample, Series};
 
 use super::app::Pane;
@@ -157,12 +156,21 @@ pub enum Done {
     },
     /// A fresh cache status, or why it could not be read.
     Status(Result<CacheStatus, String>),
-    /// A search job finished (`None` when it was cancelled).
-    SearchDone { id: u64, hits: Option<Vec<Hit>> },
-    /// A sort finished: the record positions in order, or why not.
+    /// A search job finished, its hits arranged to the sort it was given (`None` when it was cancelled).
+    SearchDone {
+        id: u64,
+        found: Option<super::state::arrange::Found>,
+    },
+    /// An applied search's hits arranged to a new order (job `id`, for search `search`).
+    Arranged {
+        id: u64,
+        search: u64,
+        found: super::state::arrange::Found,
+    },
+    /// A sort finished: the record positions in order and each record's place, or why not.
     Sorted {
         id: u64,
-        result: Result<Vec<usize>, String>,
+        result: Result<super::state::sort::Sorted, String>,
     },
     /// A frequency table or statistics finished.
     InsightDone {

@@ -10,6 +10,7 @@ use ratatui::layout::Rect;
 
 use super::action::{Action, Done, LoadKind};
 use super::layout::{self, Areas};
+use super::state::arrange::ArrangeJob;
 use super::state::cache::CachePane;
 use super::state::databases::DatabasesPane;
 use super::state::insight::{InsightJob, InsightPane};
@@ -39,11 +40,27 @@ pub enum Effect {
     Job(Job),
     Search(SearchJob),
     Sort(SortJob),
+    /// Put the applied search's hits in a new order.
+    Arrange(ArrangeJob),
     Insight(InsightJob),
     /// Compare the cache file with the archive, record by record.
     Diff,
     /// Put this text on the clipboard (OSC 52).
     Copy(String),
+}
+
+impl Effect {
+    /// Whether this is a job cancelled before it started.
+    fn superseded(&self) -> bool {
+        let cancel = match self {
+            Effect::Search(job) => &job.cancel,
+            Effect::Sort(job) => &job.cancel,
+            Effect::Arrange(job) => &job.cancel,
+            Effect::Insight(job) => &job.cancel,
+            Effect::Job(_) | Effect::Diff | Effect::Copy(_) => return false,
+        };
+        cancel.load(Ordering::Relaxed)
+    }
 }
 
 /// A short message in the corner, gone after a few ticks.
@@ -130,9 +147,12 @@ impl App {
         }
     }
 
-    /// The effects queued since the last call.
+    /// The effects queued since the last call, less the jobs already cancelled by newer ones: a burst of
+    /// keys taken before one frame starts one search, not one per key.
     pub fn take_effects(&mut self) -> Vec<Effect> {
-        std::mem::take(&mut self.jobs.effects)
+        let mut effects = std::mem::take(&mut self.jobs.effects);
+        effects.retain(|e| !e.superseded());
+        effects
     }
 
     pub fn areas(&self) -> Option<Areas> {

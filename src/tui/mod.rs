@@ -188,6 +188,7 @@ fn run_loop(
                 }
                 Effect::Search(job) => worker::spawn_search(job, tx.clone()),
                 Effect::Sort(job) => worker::spawn_sort(job, tx.clone()),
+                Effect::Arrange(job) => worker::spawn_arrange(job, tx.clone()),
                 Effect::Diff => worker::spawn_diff(manager.clone(), tx.clone()),
                 Effect::Insight(job) => worker::spawn_insight(job, tx.clone()),
                 Effect::Copy(text) => {

@@ -4,6 +4,7 @@
 use super::action::{Done, LoadKind};
 use super::app::App;
 use super::state::cache::VerifyState;
+use super::state::discard::discard;
 use super::state::timing::Running;
 use crate::cache::Loaded;
 use crate::timing;
@@ -38,14 +39,25 @@ impl App {
                     self.retry_load();
                 }
             }
-            Done::SearchDone { id, hits } => {
-                if let Some(catalog) = self.data.catalog.clone() {
-                    self.records.search_done(&catalog, id, hits);
+            Done::SearchDone { id, found } => {
+                if let Some(catalog) = self.data.catalog.clone()
+                    && let Some(job) = self.records.search_done(&catalog, id, found)
+                {
+                    self.push(super::app::Effect::Search(job));
+                }
+            }
+            Done::Arranged { id, search, found } => {
+                if let Some(catalog) = self.data.catalog.clone()
+                    && let Some(job) = self.records.arranged(&catalog, id, search, found)
+                {
+                    self.push(super::app::Effect::Arrange(job));
                 }
             }
             Done::Sorted { id, result } => {
-                if let Some(catalog) = self.data.catalog.clone() {
-                    self.records.sort_done(&catalog, id, result);
+                if let Some(catalog) = self.data.catalog.clone()
+                    && let Some(job) = self.records.sort_done(&catalog, id, result)
+                {
+                    self.push(super::app::Effect::Arrange(job));
                 }
                 if let Some(e) = &self.records.sort.error {
                     let e = e.clone();
@@ -55,12 +67,13 @@ impl App {
             Done::InsightDone { id, result } => self.insight.done(id, result),
             // A diff for an archive that is no longer stale (reloaded meanwhile) is dropped.
             Done::Diffed(result) if self.cache.stale() => {
-                self.cache.diff = match result {
+                let diff = match result {
                     Ok(diff) => super::state::cache::DiffState::Done(std::sync::Arc::new(*diff)),
                     Err(e) => super::state::cache::DiffState::Failed(e),
                 };
+                discard(std::mem::replace(&mut self.cache.diff, diff));
             }
-            Done::Diffed(_) => {}
+            Done::Diffed(result) => discard(result),
             Done::Verified(result) => {
                 self.finish();
                 self.cache.verify = match result {
@@ -149,17 +162,23 @@ impl App {
         self.databases.refresh(&catalog, height);
         let db = self.databases.selected_database();
         let reopened = self.data.catalog.is_some();
-        self.data.catalog = Some(catalog.clone());
+        // The old data may hold a million records: freed off this thread once no job holds it.
+        discard(self.data.catalog.replace(catalog.clone()));
         self.records.db = if reopened { db } else { None };
         self.records.select(&catalog, db);
+        // A sort shown or running is made again on the new data; first, so the search below arranges its
+        // hits to the order shown meanwhile.
+        let (sort, arrange) = self.records.sort_again(&catalog);
+        if let Some(job) = sort {
+            self.push(super::app::Effect::Sort(job));
+        }
+        if let Some(job) = arrange {
+            self.push(super::app::Effect::Arrange(job));
+        }
         if self.records.input.trim().is_empty() {
-            self.records.applied = None;
+            discard(self.records.applied.take());
         } else {
             self.search(true);
-        }
-        // A sort shown or running is made again on the new data.
-        if let Some(job) = self.records.sort.again(&catalog) {
-            self.push(super::app::Effect::Sort(job));
         }
         let timed = match kind {
             LoadKind::Startup => None,

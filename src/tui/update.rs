@@ -342,9 +342,9 @@ impl App {
         self.records.select(&catalog, db);
         if self.records.scope == SearchScope::Database {
             if self.records.input.trim().is_empty() {
-                self.records.applied = None;
+                super::state::discard::discard(self.records.applied.take());
             } else {
-                self.records.applied = None;
+                super::state::discard::discard(self.records.applied.take());
                 self.search(false);
             }
         }
@@ -513,7 +513,7 @@ impl App {
             SearchScope::Database => SearchScope::All,
             SearchScope::All => SearchScope::Database,
         };
-        self.records.applied = None;
+        super::state::discard::discard(self.records.applied.take());
         self.search(false);
     }
 

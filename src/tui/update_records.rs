@@ -2,6 +2,7 @@
 //! frequency table's filter, and copying a cell or a record.
 
 use super::app::{App, Effect, Overlay, Pane};
+use super::state::ordering::SortRequest;
 use crate::record::RecordData;
 
 impl App {
@@ -25,15 +26,15 @@ impl App {
             return self.notify("sorting needs one database: press s to search this database only");
         }
         match self.records.request_sort(&catalog, direction) {
-            Some(job) => self.push(Effect::Sort(job)),
-            None if self.records.db.is_some() => {
-                // Back to the archive's order; a filter's hits go back to their ranking.
-                if self.records.filtered() {
-                    self.search(true);
+            SortRequest::Sort(job) => self.push(Effect::Sort(job)),
+            SortRequest::Off(arrange) => {
+                // Back to the archive's order; a search's hits go back to their ranking with the rows.
+                if let Some(job) = arrange {
+                    self.push(Effect::Arrange(job));
                 }
                 self.notify("sort off: the archive's order");
             }
-            None => {}
+            SortRequest::Refused => {}
         }
     }
 
@@ -74,7 +75,7 @@ impl App {
         r.input = format!("{name}:(?-i)^{}$", regex::escape(&value));
         r.intent = super::state::records::Intent::Filter;
         r.editing = false;
-        r.applied = None;
+        super::state::discard::discard(r.applied.take());
         self.search(false);
     }
 

@@ -11,6 +11,7 @@ use tracing::{debug, info, warn};
 
 use super::action::{Done, LoadKind};
 use super::app::Job;
+use super::state::arrange::ArrangeJob;
 use super::state::insight::InsightJob;
 use super::state::records::SearchJob;
 use super::state::sort::SortJob;
@@ -145,13 +146,34 @@ pub fn spawn_search(job: SearchJob, tx: Sender<Event>) {
     let spawned = std::thread::Builder::new()
         .name("search".into())
         .spawn(move || {
-            let hits = job.run();
-            if hits.is_some() {
-                send(&tx, Done::SearchDone { id: job.id, hits });
+            let found = job.run();
+            if found.is_some() {
+                send(&tx, Done::SearchDone { id: job.id, found });
             }
         });
     if let Err(e) = spawned {
         warn!(error = %e, "could not start a search thread");
+    }
+}
+
+/// Arranges an applied search's hits to a new order on its own thread; a cancelled job sends nothing.
+pub fn spawn_arrange(job: ArrangeJob, tx: Sender<Event>) {
+    let spawned = std::thread::Builder::new()
+        .name("arrange".into())
+        .spawn(move || {
+            if let Some(found) = job.run() {
+                send(
+                    &tx,
+                    Done::Arranged {
+                        id: job.id,
+                        search: job.search,
+                        found,
+                    },
+                );
+            }
+        });
+    if let Err(e) = spawned {
+        warn!(error = %e, "could not start an arrange thread");
     }
 }
 

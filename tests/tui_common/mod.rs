@@ -3,7 +3,7 @@
 use backstore::tui::action::Done;
 use backstore::tui::app::{App, Effect, Job};
 
-/// Runs the searches, sorts and insights the app asked for, in order, until it asks for none; returns the
+/// Runs the searches, sorts, arrangements and insights the app asked for, in order, until it asks for none; returns the
 /// manager jobs it asked for (loads, rebuilds, series), which need a worker and are left to the caller.
 pub fn settle(app: &mut App) -> Vec<Job> {
     let mut jobs = Vec::new();
@@ -15,8 +15,17 @@ pub fn settle(app: &mut App) -> Vec<Job> {
         for effect in effects {
             match effect {
                 Effect::Search(job) => {
-                    let hits = job.run();
-                    app.done(Done::SearchDone { id: job.id, hits });
+                    let found = job.run();
+                    app.done(Done::SearchDone { id: job.id, found });
+                }
+                Effect::Arrange(job) => {
+                    if let Some(found) = job.run() {
+                        app.done(Done::Arranged {
+                            id: job.id,
+                            search: job.search,
+                            found,
+                        });
+                    }
                 }
                 Effect::Sort(job) => {
                     if let Some(result) = job.run() {

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::Cursor;
+use super::arrange::{Found, Ranks, arrange};
+use super::discard::discard;
 use super::records::RecordsPane;
 use crate::catalog::{Catalog, Database};
 use crate::search::{self, Hit, Mode, Query, SearchError};
@@ -47,12 +49,19 @@ impl Intent {
 
 /// A finished search whose hits are shown.
 pub struct Applied {
+    /// The search that found them.
+    pub id: u64,
     pub text: String,
     pub scope: SearchScope,
     /// The database searched, for [`SearchScope::Database`].
     pub db: Option<usize>,
     pub query: Arc<Query>,
+    /// The hits in the order shown: the sort's, when the database is sorted.
     pub hits: Arc<Vec<Hit>>,
+    /// The hits in the search's own order, to go back to when the sort goes.
+    pub ranked: Arc<Vec<Hit>>,
+    /// The sort `hits` follow (`None`: the search's own order).
+    pub sorted_by: Option<u64>,
     /// Records searched, for the `matches/total` counter.
     pub total: usize,
 }
@@ -68,22 +77,47 @@ pub struct Pending {
     pub keep_cursor: bool,
 }
 
+impl Pending {
+    /// The same search again, with hits arranged by `ranks`: the sort changed while it ran.
+    fn again(&self, catalog: &Arc<Catalog>, ranks: Option<Ranks>) -> Option<SearchJob> {
+        let scope = match (self.scope, self.db) {
+            (SearchScope::All, _) => search::Scope::All,
+            (SearchScope::Database, Some(db)) => search::Scope::Database(db),
+            (SearchScope::Database, None) => return None,
+        };
+        Some(SearchJob {
+            id: self.id,
+            catalog: catalog.clone(),
+            query: self.query.clone(),
+            scope,
+            db: self.db,
+            within: None,
+            ranks,
+            cancel: self.cancel.clone(),
+        })
+    }
+}
+
 /// What the worker needs to run a search.
 pub struct SearchJob {
     pub id: u64,
     pub catalog: Arc<Catalog>,
     pub query: Arc<Query>,
     pub scope: search::Scope,
+    /// The one database searched, whose rows the hits are arranged to.
+    pub db: Option<usize>,
     pub within: Option<Arc<Vec<Hit>>>,
+    /// The sort shown (or about to be) for `db`: the hits come back in its order.
+    pub ranks: Option<Ranks>,
     pub cancel: Arc<AtomicBool>,
 }
 
 impl SearchJob {
-    /// Runs the search here; `None` when it was cancelled before it finished.
-    pub fn run(&self) -> Option<Vec<Hit>> {
+    /// Runs the search and arranges its hits here; `None` when it was cancelled before it finished.
+    pub fn run(&self) -> Option<Found> {
         let within = self.within.as_deref().map(Vec::as_slice);
         match search::search(&self.catalog, &self.query, self.scope, within, &self.cancel) {
-            Ok(hits) => Some(hits),
+            Ok(hits) => Some(arrange(Arc::new(hits), self.db, self.ranks.as_ref())),
             Err(SearchError::Cancelled) => None,
             // The query was checked against this catalog before the job was made.
             Err(SearchError::Query(e)) => {
@@ -95,27 +129,6 @@ impl SearchJob {
 }
 
 impl RecordsPane {
-    /// A find's hits as rows of the database view, in row order (the view may be sorted).
-    pub(super) fn find_rows(&mut self) {
-        self.hit_rows.clear();
-        let Some(a) = self
-            .applied
-            .as_ref()
-            .filter(|a| a.scope == SearchScope::Database)
-        else {
-            return;
-        };
-        let Some(db) = a.db else { return };
-        let mut rows: Vec<usize> = a
-            .hits
-            .iter()
-            .map(|h| self.sort.row_of(db, h.record))
-            .collect();
-        rows.sort_unstable();
-        rows.dedup();
-        self.hit_rows = rows;
-    }
-
     /// Moves to the next (or previous) hit, wrapping around as `n`/`N` do in less and vim: the next row
     /// of a filter, the next row holding a hit of a find.
     pub fn next_hit(&mut self, catalog: &Catalog, forward: bool) {
@@ -130,18 +143,17 @@ impl RecordsPane {
                 (self.cursor.pos + len - 1) % len
             }
         } else {
+            // The rows are ascending: the neighbour is found by bisection, not by a walk over them.
             let at = self.cursor.pos;
+            let rows = &self.hit_rows;
             let found = if forward {
-                self.hit_rows
-                    .iter()
-                    .find(|r| **r > at)
-                    .or(self.hit_rows.first())
+                rows.get(rows.partition_point(|r| *r <= at))
+                    .or(rows.first())
             } else {
-                self.hit_rows
-                    .iter()
-                    .rev()
-                    .find(|r| **r < at)
-                    .or(self.hit_rows.last())
+                rows.partition_point(|r| *r < at)
+                    .checked_sub(1)
+                    .and_then(|i| rows.get(i))
+                    .or(rows.last())
             };
             match found {
                 Some(r) => *r,
@@ -160,16 +172,16 @@ impl RecordsPane {
         let Some(row) = self.current(catalog) else {
             return;
         };
-        let hit = row.hit.or_else(|| {
-            self.applied
-                .as_ref()?
-                .hits
-                .iter()
-                .find(|h| h.database == row.db && h.record == row.record)
-                .copied()
-        });
-        if let Some(hit) = hit.filter(|h| h.field < self.count) {
-            self.col = hit.field;
+        let field = match row.hit {
+            Some(hit) => Some(hit.field),
+            None => self
+                .hit_rows
+                .binary_search(&self.cursor.pos)
+                .ok()
+                .and_then(|i| self.hit_fields.get(i).copied()),
+        };
+        if let Some(field) = field.filter(|f| *f < self.count) {
+            self.col = field;
         }
     }
 
@@ -184,7 +196,7 @@ impl RecordsPane {
     pub fn cycle_mode(&mut self) {
         let i = Mode::ALL.iter().position(|m| *m == self.mode).unwrap_or(0);
         self.mode = Mode::ALL[(i + 1) % Mode::ALL.len()];
-        self.applied = None;
+        discard(self.applied.take());
     }
 
     pub fn scope_for(&self, scope: SearchScope) -> Option<search::Scope> {
@@ -206,7 +218,7 @@ impl RecordsPane {
         }
         self.error = None;
         if self.input.trim().is_empty() {
-            self.applied = None;
+            discard(self.applied.take());
             self.cursor.follow(self.len(catalog), self.height);
             return None;
         }
@@ -229,7 +241,7 @@ impl RecordsPane {
             .filter(|a| {
                 !keep_cursor && a.scope == self.scope && a.db == db && query.narrows(&a.query)
             })
-            .map(|a| a.hits.clone());
+            .map(|a| a.ranked.clone());
         self.next_id += 1;
         let cancel = Arc::new(AtomicBool::new(false));
         self.pending = Some(Pending {
@@ -246,31 +258,54 @@ impl RecordsPane {
             catalog: catalog.clone(),
             query,
             scope,
+            db,
             within,
+            ranks: self.sort.ranks_for(db),
             cancel,
         })
     }
 
-    /// Takes a finished search's hits if it is still the one wanted.
-    pub fn search_done(&mut self, catalog: &Catalog, id: u64, hits: Option<Vec<Hit>>) {
-        let Some(hits) = hits else { return };
+    /// Takes a finished search's hits if it is still the one wanted. Hits arranged to a sort no longer
+    /// wanted (it changed while the search ran) are not shown: the search runs again, arranged anew.
+    pub fn search_done(
+        &mut self,
+        catalog: &Arc<Catalog>,
+        id: u64,
+        found: Option<Found>,
+    ) -> Option<SearchJob> {
+        let found = found?;
         if self.pending.as_ref().is_none_or(|p| p.id != id) {
-            return;
+            discard(found);
+            return None;
         }
-        let Some(p) = self.pending.take() else { return };
+        let wanted = self.sort.ranks_for(self.pending.as_ref()?.db);
+        if found.sorted_by != wanted.as_ref().map(|r| r.sort) {
+            discard(found);
+            return self.pending.as_ref()?.again(catalog, wanted);
+        }
+        let p = self.pending.take()?;
         let total = match p.db {
             Some(db) => catalog.databases().get(db).map_or(0, Database::len),
             None => catalog.records(),
         };
-        self.applied = Some(Applied {
+        let old = self.applied.replace(Applied {
+            id: p.id,
             text: p.text,
             scope: p.scope,
             db: p.db,
             query: p.query,
-            hits: Arc::new(hits),
+            hits: found.hits,
+            ranked: found.ranked,
+            sorted_by: found.sorted_by,
             total,
         });
-        self.reorder_hits();
+        discard((old, std::mem::replace(&mut self.hit_rows, found.rows)));
+        self.hit_fields = found.fields;
+        // A switch of order under way was for the hits just replaced: these follow its order already.
+        if let Some(switching) = self.sort.switching.take() {
+            switching.cancel.store(true, Ordering::Relaxed);
+            self.sort.show(switching.to);
+        }
         if p.keep_cursor {
             self.cursor.follow(self.len(catalog), self.height);
         } else if self.filtered() {
@@ -278,27 +313,28 @@ impl RecordsPane {
         } else {
             // A find jumps to the first hit from where it started, as vim's incremental search does.
             let origin = self.origin;
-            let first = self
-                .hit_rows
-                .iter()
-                .find(|r| **r >= origin)
-                .or(self.hit_rows.first());
+            let rows = &self.hit_rows;
+            let first = rows
+                .get(rows.partition_point(|r| *r < origin))
+                .or(rows.first());
             let pos = first.copied().unwrap_or(origin);
             self.set_row(catalog, pos);
             self.focus_hit(catalog);
         }
+        None
     }
 
     /// Drops the search: typed text, pending job and applied hits.
     pub fn clear_search(&mut self, catalog: &Catalog) {
-        self.hit_rows.clear();
+        discard(std::mem::take(&mut self.hit_rows));
+        self.hit_fields = Vec::new();
         if let Some(p) = self.pending.take() {
             p.cancel.store(true, Ordering::Relaxed);
         }
         let was = self.current(catalog);
         self.input.clear();
         self.editing = false;
-        self.applied = None;
+        discard(self.applied.take());
         self.error = None;
         // Stay on the record the cursor was on, as less does when a filter goes.
         let pos = match was {

@@ -81,13 +81,14 @@ impl InsightPane {
         self.next_id += 1;
         let cancel = Arc::new(AtomicBool::new(false));
         self.pending = Some((self.next_id, cancel.clone()));
-        self.shown = Some(Shown {
+        // A frequency table of a million values takes milliseconds to free: not on this thread.
+        super::discard::discard(self.shown.replace(Shown {
             db,
             column,
             kind,
             result: None,
             selected: 0,
-        });
+        }));
         InsightJob {
             id: self.next_id,
             catalog: catalog.clone(),
@@ -110,14 +111,15 @@ impl InsightPane {
             return;
         }
         self.pending = None;
-        if let Some(shown) = &mut self.shown {
-            shown.result = Some(result);
+        match &mut self.shown {
+            Some(shown) => super::discard::discard(shown.result.replace(result)),
+            None => super::discard::discard(result),
         }
     }
 
     pub fn close(&mut self) {
         self.cancel();
-        self.shown = None;
+        super::discard::discard(self.shown.take());
     }
 
     /// Rows of the frequency table shown (0 otherwise).

@@ -1,11 +1,14 @@
 //! One small state struct per pane; `App` coordinates them.
 
+pub mod arrange;
 pub mod cache;
 pub mod columns;
 pub mod databases;
+pub mod discard;
 pub mod find;
 pub mod highlights;
 pub mod insight;
+pub mod ordering;
 pub mod records;
 pub mod screen;
 pub mod sort;

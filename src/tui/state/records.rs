@@ -1,16 +1,13 @@
 //! The Records pane: the selected database's rows (sorted or not) or a search's hits, the row and column
 //! cursor, the layout after every action and the focused cell. The search itself is in `find.rs`.
 
-use std::sync::Arc;
-
 use ratatui::layout::Rect;
 
 use super::Cursor;
 use super::columns::{self, ColumnLayout, MAX_ROW_LINES};
 use super::highlights::Highlights;
-use super::sort::{SortJob, Sorting};
+use super::sort::Sorting;
 use crate::catalog::{Catalog, Database};
-use crate::insight::Direction;
 use crate::search::{Hit, Mode};
 use crate::tui::layout::inner;
 
@@ -54,8 +51,10 @@ pub struct RecordsPane {
     /// Substring (the default), regex or fuzzy; switched inside the prompt.
     pub mode: Mode,
     pub intent: Intent,
-    /// For a find: the rows holding hits, in row order, and the row the find started from.
+    /// For a find: the rows holding hits, in row order, the field that matched on each, and the row the
+    /// find started from.
     pub hit_rows: Vec<usize>,
+    pub hit_fields: Vec<usize>,
     pub origin: usize,
     pub pending: Option<Pending>,
     /// Why the typed text cannot be searched (an unknown column), shown on the search line.
@@ -81,53 +80,17 @@ impl RecordsPane {
             self.col = 0;
             self.col_offset = 1;
             self.sort.clear();
+            // Hits of the database left are not this one's rows.
+            if self
+                .applied
+                .as_ref()
+                .is_some_and(|a| a.scope == SearchScope::Database)
+            {
+                super::discard::discard(self.applied.take());
+                self.hit_rows.clear();
+                self.hit_fields.clear();
+            }
         }
-    }
-
-    /// Asks for the shown database sorted by the focused column; the same again drops the sort.
-    pub fn request_sort(
-        &mut self,
-        catalog: &Arc<Catalog>,
-        direction: Direction,
-    ) -> Option<SortJob> {
-        let db = self.db.filter(|_| !self.across())?;
-        self.sort.request(catalog, db, self.col, direction)
-    }
-
-    /// Takes a finished sort, keeping the cursor on the record it was on.
-    pub fn sort_done(&mut self, catalog: &Catalog, id: u64, result: Result<Vec<usize>, String>) {
-        let was = self.current(catalog);
-        if self.sort.done(id, result) {
-            self.reorder_hits();
-            self.keep_on(catalog, was);
-        }
-    }
-
-    /// Puts the cursor back on the record it showed before the rows moved.
-    fn keep_on(&mut self, catalog: &Catalog, was: Option<RowRef>) {
-        let Some(was) = was else { return };
-        let pos = match self.shown_hits() {
-            Some(a) => a
-                .hits
-                .iter()
-                .position(|h| (h.database, h.record) == (was.db, was.record)),
-            None => Some(self.sort.row_of(was.db, was.record)),
-        };
-        if let Some(pos) = pos {
-            self.set_row(catalog, pos);
-        }
-    }
-
-    /// Hits of a search in the sorted database follow the sort, ties in rank order.
-    pub(super) fn reorder_hits(&mut self) {
-        self.find_rows();
-        let Some(a) = &mut self.applied else { return };
-        let Some(sort) = a.db.and_then(|db| self.sort.of(db)) else {
-            return;
-        };
-        let mut hits = a.hits.as_ref().clone();
-        hits.sort_by_key(|h| sort.rank.get(h.record).copied().unwrap_or(usize::MAX));
-        a.hits = Arc::new(hits);
     }
 
     /// Goes to row `n` (1-based) of what is shown.
@@ -142,7 +105,7 @@ impl RecordsPane {
     }
 
     /// The search whose hits are the rows, if they are.
-    fn shown_hits(&self) -> Option<&Applied> {
+    pub(super) fn shown_hits(&self) -> Option<&Applied> {
         self.applied
             .as_ref()
             .filter(|a| a.scope == SearchScope::All || self.intent == Intent::Filter)

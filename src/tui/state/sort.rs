@@ -9,7 +9,10 @@ use crate::catalog::Catalog;
 use crate::insight::{self, Direction, InsightError};
 
 /// A finished sort of one database.
+#[derive(Debug, Clone)]
 pub struct SortOrder {
+    /// Which request it answers: a search's hits name the sort they follow by it.
+    pub id: u64,
     pub db: usize,
     pub column: usize,
     pub direction: Direction,
@@ -38,24 +41,49 @@ pub struct SortJob {
     pub cancel: Arc<AtomicBool>,
 }
 
+/// A sort's order and each record's place in it, both made on the worker.
+#[derive(Debug, Clone)]
+pub struct Sorted {
+    pub order: Vec<usize>,
+    pub rank: Vec<usize>,
+}
+
 impl SortJob {
     /// Sorts here; `None` when it was cancelled.
-    pub fn run(&self) -> Option<Result<Vec<usize>, String>> {
+    pub fn run(&self) -> Option<Result<Sorted, String>> {
         let Some(db) = self.catalog.databases().get(self.db) else {
             return Some(Err("the database is gone".into()));
         };
         match insight::sort(db, self.column, self.direction, &self.cancel) {
-            Ok(order) => Some(Ok(order)),
+            Ok(order) => {
+                let mut rank = vec![0; order.len()];
+                for (place, &record) in order.iter().enumerate() {
+                    if let Some(r) = rank.get_mut(record) {
+                        *r = place;
+                    }
+                }
+                Some(Ok(Sorted { order, rank }))
+            }
             Err(InsightError::Cancelled) => None,
             Err(e) => Some(Err(e.to_string())),
         }
     }
 }
 
+/// A change of order waiting for the applied search's hits to be arranged to it: the rows and the hits
+/// switch together, so hits always follow the sort shown.
+pub struct Switching {
+    pub id: u64,
+    /// The order to show: a sort, or the archive's.
+    pub to: Option<SortOrder>,
+    pub cancel: Arc<AtomicBool>,
+}
+
 #[derive(Default)]
 pub struct Sorting {
     pub current: Option<SortOrder>,
     pub pending: Option<SortPending>,
+    pub switching: Option<Switching>,
     /// Why the last sort failed.
     pub error: Option<String>,
     next_id: u64,
@@ -70,7 +98,7 @@ pub fn arrow(direction: Direction) -> &'static str {
 
 impl Sorting {
     /// Asks for `db` sorted by `column`, cancelling a sort still running. Asking again for the order
-    /// shown drops it (back to the archive's order) and returns no job.
+    /// shown (or about to be) returns no job: the caller switches back to the archive's order.
     pub fn request(
         &mut self,
         catalog: &Arc<Catalog>,
@@ -81,11 +109,9 @@ impl Sorting {
         self.cancel();
         self.error = None;
         let same = self
-            .current
-            .as_ref()
+            .wanted()
             .is_some_and(|s| (s.db, s.column, s.direction) == (db, column, direction));
         if same {
-            self.current = None;
             return None;
         }
         Some(self.start(catalog, db, column, direction))
@@ -117,15 +143,15 @@ impl Sorting {
         }
     }
 
-    /// The same sort again on new data (after a reload), if one was shown or running.
+    /// The same sort again on new data (after a reload), if one was shown or running. The caller switches
+    /// to the archive's order meanwhile: the old order belongs to the old data.
     pub fn again(&mut self, catalog: &Arc<Catalog>) -> Option<SortJob> {
-        let (db, column, direction) = match (&self.pending, &self.current) {
+        let (db, column, direction) = match (&self.pending, self.wanted()) {
             (Some(p), _) => (p.db, p.column, p.direction),
             (None, Some(s)) => (s.db, s.column, s.direction),
             (None, None) => return None,
         };
         self.cancel();
-        self.current = None;
         let columns = catalog.databases().get(db)?.columns().len();
         (column < columns).then(|| self.start(catalog, db, column, direction))
     }
@@ -136,43 +162,73 @@ impl Sorting {
         }
     }
 
-    /// Drops the sort and any running one.
+    /// Drops the sort, any running one and any switch under way.
     pub fn clear(&mut self) {
         self.cancel();
-        self.current = None;
+        self.stop_switching();
+        if let Some(old) = self.current.take() {
+            super::discard::discard(old);
+        }
         self.error = None;
     }
 
-    /// Takes a finished sort if it is still the one wanted; true when it was.
-    pub fn done(&mut self, id: u64, result: Result<Vec<usize>, String>) -> bool {
-        if self.pending.as_ref().is_none_or(|p| p.id != id) {
-            return false;
+    pub fn stop_switching(&mut self) {
+        if let Some(s) = self.switching.take() {
+            s.cancel.store(true, Ordering::Relaxed);
         }
-        let Some(p) = self.pending.take() else {
-            return false;
-        };
+    }
+
+    /// Takes a finished sort if it is still the one wanted: the order to switch to.
+    pub fn done(&mut self, id: u64, result: Result<Sorted, String>) -> Option<SortOrder> {
+        if self.pending.as_ref().is_none_or(|p| p.id != id) {
+            return None;
+        }
+        let p = self.pending.take()?;
         match result {
-            Ok(order) => {
-                let mut rank = vec![0; order.len()];
-                for (place, &record) in order.iter().enumerate() {
-                    if let Some(r) = rank.get_mut(record) {
-                        *r = place;
-                    }
-                }
-                self.current = Some(SortOrder {
-                    db: p.db,
-                    column: p.column,
-                    direction: p.direction,
-                    order: Arc::new(order),
-                    rank: Arc::new(rank),
-                });
-                true
-            }
+            Ok(sorted) => Some(SortOrder {
+                id: p.id,
+                db: p.db,
+                column: p.column,
+                direction: p.direction,
+                order: Arc::new(sorted.order),
+                rank: Arc::new(sorted.rank),
+            }),
             Err(e) => {
                 self.error = Some(e);
-                false
+                None
             }
         }
+    }
+
+    /// The order shown once the switch under way (if any) is over.
+    pub fn wanted(&self) -> Option<&SortOrder> {
+        match &self.switching {
+            Some(s) => s.to.as_ref(),
+            None => self.current.as_ref(),
+        }
+    }
+
+    /// The ranks a search of `db` asked for now should arrange its hits by.
+    pub fn ranks_for(&self, db: Option<usize>) -> Option<super::arrange::Ranks> {
+        self.wanted()
+            .filter(|s| Some(s.db) == db)
+            .map(|s| super::arrange::Ranks {
+                sort: s.id,
+                rank: s.rank.clone(),
+            })
+    }
+
+    /// Shows `to` now, freeing the order it replaces off this thread.
+    pub fn show(&mut self, to: Option<SortOrder>) {
+        self.stop_switching();
+        if let Some(old) = std::mem::replace(&mut self.current, to) {
+            super::discard::discard(old);
+        }
+    }
+
+    pub fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
     }
 
     /// The sort shown for `db`, if any.
@@ -194,7 +250,8 @@ impl Sorting {
             .unwrap_or(record)
     }
 
+    /// Whether a sort is running or the hits are being put in a new order.
     pub fn running(&self) -> bool {
-        self.pending.is_some()
+        self.pending.is_some() || self.switching.is_some()
     }
 }

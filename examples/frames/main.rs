@@ -7,7 +7,8 @@
 //! worst cost, and how long the job took (start to its result taken by the App).
 //!
 //! The large corpus: `gen_corpus large large.tar.gz`, then `cargo run --release --example frames --
-//! large.tar.gz`. `FRAMES_TRACE=MS` names every update and draw slower than MS milliseconds on stderr.
+//! large.tar.gz`. `FRAMES_TRACE=MS` names every update, draw and start action slower than MS milliseconds
+//! on stderr. The jobs themselves are in `jobs.rs`.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,16 +16,16 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant, SystemTime};
 
 use backstore::cache::{ArchiveSource, CacheManager, ManagerOptions};
-use backstore::testkit::tables;
 use backstore::tui::action::{Action, Done, LoadKind};
-use backstore::tui::app::{App, Effect, Job, Pane};
+use backstore::tui::app::{App, Effect, Job};
 use backstore::tui::layout::ScrollLimits;
-use backstore::tui::state::cache::DiffState;
-use backstore::tui::state::databases::Entry;
 use backstore::tui::ui;
 use backstore::tui::worker::{self, Activity, Event};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+
+mod jobs;
+use jobs::{LongJob, jobs};
 
 const USAGE: &str = "usage: frames ARCHIVE [--size WxH]";
 /// A frame every 16 ms: 60 a second.
@@ -98,185 +99,19 @@ fn parse_size(text: &str) -> Result<(u16, u16), String> {
     Ok((number(w)?, number(h)?))
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
 
-type Prepare = dyn Fn(&App) -> Result<(), String>;
-type Start = dyn Fn(&mut App) -> Result<(), String>;
-
-/// A long job: the actions that start it and the state that says it is over.
-struct LongJob {
-    name: &'static str,
-    /// Set-up outside the App, not timed (writing an edited archive).
-    prepare: Box<Prepare>,
-    start: Box<Start>,
-    finished: fn(&App) -> bool,
-}
-
-fn searched(app: &App) -> bool {
-    app.records.pending.is_none() && app.records.applied.is_some()
-}
-
-fn jobs(archive: &std::path::Path) -> Vec<LongJob> {
-    let archive = archive.to_path_buf();
-    vec![
-        LongJob {
-            name: "filter `fensave`, all databases",
-            prepare: Box::new(|_| Ok(())),
-            start: Box::new(|app| {
-                app.update(Action::Focus(Pane::Records));
-                app.update(Action::ToggleScope);
-                type_search(app, Action::StartFilter, "fensave");
-                Ok(())
-            }),
-            finished: searched,
-        },
-        LongJob {
-            name: "fuzzy filter `fensave`, all",
-            prepare: Box::new(|_| Ok(())),
-            start: Box::new(|app| {
-                // Substring -> regex -> fuzzy: the regex search is cancelled by the fuzzy one.
-                app.update(Action::StartFilter);
-                app.update(Action::CycleMode);
-                app.update(Action::CycleMode);
-                app.update(Action::AcceptInput);
-                Ok(())
-            }),
-            finished: searched,
-        },
-        LongJob {
-            name: "find `fensave`, largest database",
-            prepare: Box::new(|_| Ok(())),
-            start: Box::new(|app| {
-                app.update(Action::ClearFilter);
-                // Fuzzy -> substring again, then this database only.
-                app.update(Action::StartInput);
-                app.update(Action::CycleMode);
-                app.update(Action::AcceptInput);
-                app.update(Action::ToggleScope);
-                app.update(Action::ClearFilter);
-                select_largest(app)?;
-                app.update(Action::Focus(Pane::Records));
-                type_search(app, Action::StartInput, "fensave");
-                Ok(())
-            }),
-            finished: searched,
-        },
-        LongJob {
-            name: "sort the largest database by name",
-            prepare: Box::new(|_| Ok(())),
-            start: Box::new(|app| {
-                app.update(Action::ClearFilter);
-                let catalog = app.data.catalog.clone().ok_or("no data")?;
-                let db = app.records.database(&catalog).ok_or("no database shown")?;
-                let name = db.columns().iter().position(|c| c == "name").unwrap_or(1);
-                for _ in 0..name {
-                    app.update(Action::Right);
-                }
-                app.update(Action::SortAscending);
-                Ok(())
-            }),
-            finished: |app| !app.records.sort.running() && app.records.sort.current.is_some(),
-        },
-        LongJob {
-            name: "filter `fensave`, sorted database",
-            prepare: Box::new(|_| Ok(())),
-            start: Box::new(|app| {
-                type_search(app, Action::StartFilter, "fensave");
-                Ok(())
-            }),
-            finished: searched,
-        },
-        LongJob {
-            name: "frequency of the key column",
-            prepare: Box::new(|_| Ok(())),
-            start: Box::new(|app| {
-                app.update(Action::ClearFilter);
-                for _ in 0..app.records.col {
-                    app.update(Action::Left);
-                }
-                app.update(Action::Frequency);
-                Ok(())
-            }),
-            finished: |app| {
-                app.insight
-                    .shown
-                    .as_ref()
-                    .is_some_and(|s| s.result.is_some())
-            },
-        },
-        LongJob {
-            name: "diff against an edited archive",
-            prepare: Box::new(move |app| edit_largest(app, &archive)),
-            start: Box::new(|app| {
-                app.update(Action::Close);
-                app.update(Action::RefreshStatus);
-                Ok(())
-            }),
-            finished: |app| matches!(app.cache.diff, DiffState::Done(_) | DiffState::Failed(_)),
-        },
-    ]
-}
-
-/// Types `text` after the key that opens the search line, one character an action as keys would come.
-fn type_search(app: &mut App, open: Action, text: &str) {
-    app.update(open);
-    for c in text.chars() {
-        app.update(Action::Input(c));
-    }
-    app.update(Action::AcceptInput);
-}
-
-/// Moves the Databases cursor to the database with the most records.
-fn select_largest(app: &mut App) -> Result<(), String> {
-    let catalog = app.data.catalog.clone().ok_or("no data")?;
-    let largest = (0..catalog.databases().len())
-        .max_by_key(|&i| catalog.databases()[i].len())
-        .ok_or("no databases")?;
-    let place = app
-        .databases
-        .entries
-        .iter()
-        .position(|e| *e == Entry::Loaded(largest))
-        .ok_or("the largest database is not listed")?;
-    app.update(Action::Focus(Pane::Databases));
-    app.update(Action::Top);
-    for _ in 0..place {
-        app.update(Action::Down);
-    }
-    Ok(())
-}
-
-/// Writes the archive again with every 1000th row of its largest database edited, ten rows dropped and ten
-/// added: the cache is then stale and the App asks for a diff.
-fn edit_largest(app: &App, archive: &std::path::Path) -> Result<(), String> {
-    let catalog = app.data.catalog.clone().ok_or("no data")?;
-    let largest = catalog
-        .databases()
-        .iter()
-        .max_by_key(|d| d.len())
-        .ok_or("no databases")?
-        .name()
-        .to_string();
-    let bytes = std::fs::read(archive).map_err(|e| format!("{}: {e}", archive.display()))?;
-    let edited = tables::edit_database(&bytes, &largest, |rows| {
-        for row in rows.iter_mut().step_by(1000) {
-            if let Some(field) = row.get_mut(2) {
-                field.push('x');
-            }
-        }
-        rows.drain(100..110);
-        for i in 0..10 {
-            rows.push(vec![
-                "v0.1.0".into(),
-                format!("added{i}"),
-                "a".into(),
-                "b".into(),
-            ]);
-        }
-    });
-    std::fs::write(archive, edited).map_err(|e| format!("{}: {e}", archive.display()))
+/// Updates and draws slower than this are named on stderr (`FRAMES_TRACE=MS`).
+pub(crate) fn trace() -> Duration {
+    static TRACE: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *TRACE.get_or_init(|| {
+        std::env::var("FRAMES_TRACE")
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .map_or(Duration::MAX, |t| Duration::from_secs_f64(t / 1e3))
+    })
 }
 
 /// A worker result's name, for tracing slow updates.
@@ -286,6 +121,7 @@ fn result_name(done: &Done) -> &'static str {
         Done::Status(_) => "status",
         Done::SearchDone { .. } => "search",
         Done::Sorted { .. } => "sort",
+        Done::Arranged { .. } => "arrange",
         Done::InsightDone { .. } => "insight",
         Done::Diffed(_) => "diff",
         Done::Verified(_) => "verify",
@@ -342,10 +178,7 @@ impl Driver {
             tx,
             rx,
             next_tick: Instant::now() + TICK,
-            trace: std::env::var("FRAMES_TRACE")
-                .ok()
-                .and_then(|t| t.parse::<f64>().ok())
-                .map_or(Duration::MAX, |t| Duration::from_secs_f64(t / 1e3)),
+            trace: trace(),
         })
     }
 
@@ -481,6 +314,7 @@ impl Driver {
             }
             Effect::Search(job) => worker::spawn_search(job, tx),
             Effect::Sort(job) => worker::spawn_sort(job, tx),
+            Effect::Arrange(job) => worker::spawn_arrange(job, tx),
             Effect::Diff => worker::spawn_diff(self.manager.clone(), tx),
             Effect::Insight(job) => worker::spawn_insight(job, tx),
             Effect::Copy(_) => {}
