@@ -243,3 +243,113 @@ impl Write for At<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::catalog::Limits;
+    use crate::testkit::corpus::{self, CorpusSpec};
+
+    fn catalog(seed: u64, databases: usize) -> Catalog {
+        let spec = CorpusSpec {
+            databases,
+            rows: 40 * databases,
+            long_field_every: 7,
+            varied: true,
+            seed,
+            ..CorpusSpec::small()
+        };
+        let (catalog, _) = crate::catalog::build(&corpus::generate(&spec), &Limits::default())
+            .expect("a generated corpus builds");
+        catalog
+    }
+
+    fn payload(path: &Path) -> Vec<u8> {
+        fs::read(path).expect("the file was written")[HEADER_LEN..].to_vec()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Streamed in any order, the file holds the bytes the whole write gives for that order, and reads
+        /// back as the catalog built.
+        #[test]
+        fn a_streamed_file_is_the_whole_write_in_streamed_order(
+            seed in any::<u64>(),
+            databases in 1usize..6,
+            shuffle in any::<u64>(),
+        ) {
+            let catalog = catalog(seed, databases);
+            let mut order: Vec<usize> = (0..catalog.len()).collect();
+            // A cheap deterministic shuffle: the order the threads happened to finish in.
+            order.sort_by_key(|&i| (i as u64 + 1).wrapping_mul(shuffle | 1).rotate_left(17));
+            let dir = tempfile::tempdir().expect("a temporary folder");
+            let streamed = dir.path().join("databases_streamed.bin");
+            let stream = Stream::new(dir.path()).expect("an unnamed file");
+            for &i in &order {
+                stream.take(&catalog.databases()[i]);
+            }
+            let (header, _) = stream.finish(&streamed, [7; 32], &catalog).expect("finished");
+
+            let (len, checksum) = write::checksum(&Body::of_ordered(&catalog, &order)).expect("encodes");
+            prop_assert_eq!(header.payload_len, len);
+            prop_assert_eq!(header.payload_checksum, checksum);
+            let mut whole = Vec::new();
+            bincode::serde::encode_into_std_write(
+                Body::of_ordered(&catalog, &order),
+                &mut whole,
+                wire::config(),
+            )
+            .expect("encodes");
+            prop_assert!(payload(&streamed) == whole, "the streamed bytes differ");
+
+            let (read_header, read, _) = super::super::file::read(&streamed).expect("reads back");
+            prop_assert_eq!(read_header.archive_sha256, [7; 32]);
+            let difference = crate::catalog::compare::first_difference(&catalog, &read);
+            prop_assert!(difference.is_none(), "{:?}", difference);
+        }
+    }
+
+    #[test]
+    fn in_catalog_order_the_stream_writes_what_the_whole_write_does() {
+        let catalog = catalog(3, 4);
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let (streamed, whole) = (dir.path().join("a.bin"), dir.path().join("b.bin"));
+        let stream = Stream::new(dir.path()).expect("an unnamed file");
+        for database in catalog.databases() {
+            stream.take(database);
+        }
+        let (header, _) = stream.finish(&streamed, [1; 32], &catalog).expect("finished");
+        let (whole_header, _) = write::write(&whole, [1; 32], &catalog).expect("written");
+        assert_eq!(header.payload_checksum, whole_header.payload_checksum);
+        assert!(payload(&streamed) == payload(&whole));
+    }
+
+    #[test]
+    fn a_stream_given_up_leaves_nothing_behind() {
+        let catalog = catalog(5, 3);
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let stream = Stream::new(dir.path()).expect("an unnamed file");
+        stream.take(&catalog.databases()[0]);
+        drop(stream);
+        let left: Vec<_> = fs::read_dir(dir.path()).expect("listed").collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn a_database_missing_from_the_stream_is_refused_and_nothing_is_named() {
+        let catalog = catalog(9, 3);
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let stream = Stream::new(dir.path()).expect("an unnamed file");
+        stream.take(&catalog.databases()[0]);
+        let path = dir.path().join("databases_x.bin");
+        let error = stream
+            .finish(&path, [0; 32], &catalog)
+            .expect_err("two databases were never streamed");
+        assert!(error.to_string().contains("not every database"), "{error}");
+        let left: Vec<_> = fs::read_dir(dir.path()).expect("listed").collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}
