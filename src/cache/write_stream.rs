@@ -143,7 +143,10 @@ impl Stream {
     /// Links the unnamed file under a temporary name (a killed writer's leftover is swept like any other),
     /// then renames it into place.
     fn name_as(&self, path: &Path) -> io::Result<()> {
-        let fd = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&self.file));
+        let fd = format!(
+            "/proc/self/fd/{}",
+            std::os::fd::AsRawFd::as_raw_fd(&self.file)
+        );
         let mut attempt = 0u32;
         let temp = loop {
             let temp = self.dir.join(temp_name(attempt));
@@ -321,7 +324,9 @@ mod tests {
         for database in catalog.databases() {
             stream.take(database);
         }
-        let (header, _) = stream.finish(&streamed, [1; 32], &catalog).expect("finished");
+        let (header, _) = stream
+            .finish(&streamed, [1; 32], &catalog)
+            .expect("finished");
         let (whole_header, _) = write::write(&whole, [1; 32], &catalog).expect("written");
         assert_eq!(header.payload_checksum, whole_header.payload_checksum);
         assert!(payload(&streamed) == payload(&whole));
