@@ -24,6 +24,7 @@ use super::trust;
 use super::validate;
 use super::wire::Unchecked;
 use super::write::{self, WriteLock};
+use super::write_stream::Stream;
 use crate::catalog::index::Sections;
 use crate::catalog::{self, Catalog, Database};
 use crate::error::{ArchiveError, Error, Result};
@@ -440,9 +441,16 @@ impl CacheManager {
         // spare core), also when a build-time hash came with it: one that names other bytes would make
         // every warm start miss the cache, so it is refused.
         let limits = self.archive.limits();
+        let mut stream = None;
         let built = match readable {
             Readable::Bytes(bytes) => catalog::build_from(bytes, limits, None),
-            Readable::File { file, len } => catalog::build_from_reader(file, len, limits),
+            Readable::File { file, len } => {
+                stream = self.stream_cache_file();
+                match &stream {
+                    Some(sink) => catalog::build_from_reader_into(file, len, limits, sink),
+                    None => catalog::build_from_reader(file, len, limits),
+                }
+            }
         }
         .map_err(|error| self.archive.error(error))?;
         let size = built.archive_len;
@@ -483,7 +491,7 @@ impl CacheManager {
             let hashes = owned_hashes(&catalog);
             BuildReason::Cache(state_of(&path, &archive.sha256, &hashes, Depth::Quick))
         });
-        let outcome = match write::persist(&path, archive.sha256, &catalog, &mut timings) {
+        let outcome = match write::persist(&path, archive.sha256, &catalog, stream, &mut timings) {
             Ok(()) => {
                 *lock(&self.write_failure) = None;
                 info!(path = %path.display(), %reason, "built from the archive, cache written");
@@ -500,6 +508,26 @@ impl CacheManager {
             catalog: Arc::new(catalog),
             report,
         })
+    }
+
+    /// An unnamed cache file to stream the databases into as they are built, in a cache folder that passes
+    /// the same checks as for writing (created if need be); `None` where there is none to be had, and the
+    /// file is then written whole once the build is done (`persist` reports why it cannot be, if so).
+    fn stream_cache_file(&self) -> Option<Stream> {
+        let dir = self.cache_dir()?;
+        trust::check_cache_dir(&dir).ok()?;
+        if let Err(error) = trust::create_private_dir(&dir) {
+            info!(%error, "no cache folder to stream the cache file into");
+            return None;
+        }
+        trust::check_cache_dir(&dir).ok()?;
+        match Stream::new(&dir) {
+            Ok(stream) => Some(stream),
+            Err(error) => {
+                info!(%error, "cannot stream the cache file here; it is written whole after the build");
+                None
+            }
+        }
     }
 
     fn report(

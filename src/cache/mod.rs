@@ -16,6 +16,7 @@ pub mod trust;
 pub mod validate;
 pub(crate) mod wire;
 pub mod write;
+mod write_stream;
 
 #[cfg(feature = "demo")]
 pub use manager::embedded;

@@ -115,6 +115,15 @@ impl<'a> Body<'a> {
         }
     }
 
+    /// As [`Body::of`], with the databases in the order they were streamed to a file (`order` indexes
+    /// the catalog's databases): the same bytes as those written.
+    pub(crate) fn of_ordered(catalog: &'a Catalog, order: &[usize]) -> Self {
+        let mut body = Body::of(catalog);
+        let all = catalog.databases();
+        body.databases = order.iter().map(|&i| wire_database(&all[i])).collect();
+        body
+    }
+
     /// Decodes a payload and validates every database; the sections become slices of `payload`.
     pub(crate) fn decode(payload: &Bytes) -> Result<Catalog, BodyProblem> {
         let unchecked = Body::decode_unchecked(payload)?;
@@ -181,6 +190,23 @@ impl<'a> Body<'a> {
         }
         Ok(Unchecked { catalog, max_extra })
     }
+}
+
+/// Encodes one database as it stands in a body's list, for a file streamed one database at a time.
+pub(crate) fn encode_database<W: std::io::Write>(
+    db: &Database,
+    out: &mut W,
+) -> Result<usize, bincode::error::EncodeError> {
+    bincode::serde::encode_into_std_write(wire_database(db), out, config())
+}
+
+/// Encodes what follows the databases in a body: the failed databases and the skipped entries.
+pub(crate) fn encode_tail<W: std::io::Write>(
+    catalog: &Catalog,
+    out: &mut W,
+) -> Result<usize, bincode::error::EncodeError> {
+    let body = Body::of(catalog);
+    bincode::serde::encode_into_std_write((&body.failed, &body.skipped), out, config())
 }
 
 fn wire_database(db: &Database) -> WireDatabase<'_> {

@@ -28,6 +28,7 @@ use super::problem::{FileKind, IoFailure, Unusable};
 use super::report::{Phase, PhaseTimings};
 use super::trust;
 use super::wire::{self, Body};
+use super::write_stream::Stream;
 use crate::catalog::Catalog;
 
 /// The lock file in `cache/`.
@@ -186,6 +187,7 @@ pub(super) fn persist(
     path: &Path,
     archive_sha256: [u8; 32],
     catalog: &Catalog,
+    streamed: Option<Stream>,
     timings: &mut PhaseTimings,
 ) -> Result<(), Unusable> {
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -202,7 +204,15 @@ pub(super) fn persist(
     }
     let (_lock, _) = WriteLock::acquire(dir).map_err(unwritable)?;
     let ours = judge::built_from(&file::list_cache_files(dir), &archive_sha256);
-    let (header, written) = write(path, archive_sha256, catalog).map_err(unwritable)?;
+    let finished = streamed.map(|stream| stream.finish(path, archive_sha256, catalog));
+    let (header, written) = match finished {
+        Some(Ok(done)) => done,
+        Some(Err(error)) => {
+            warn!(%error, "could not finish the streamed cache file; writing it whole");
+            write(path, archive_sha256, catalog).map_err(unwritable)?
+        }
+        None => write(path, archive_sha256, catalog).map_err(unwritable)?,
+    };
     timings.add(Phase::Encode, written.encode);
     let t = Instant::now();
     if let Err(e) = super::checksums::write(path, &header, catalog) {
@@ -252,7 +262,7 @@ pub fn write(
 }
 
 /// The file system's own error when writing failed (a full disk stays a full disk), else what bincode says.
-fn encoding(e: bincode::error::EncodeError) -> io::Error {
+pub(super) fn encoding(e: bincode::error::EncodeError) -> io::Error {
     match e {
         bincode::error::EncodeError::Io { inner, .. } => inner,
         other => io::Error::other(format!("encoding the cache body: {other}")),
@@ -266,15 +276,29 @@ fn encoded_len(body: &Body<'_>) -> io::Result<u64> {
     Ok(counter.len)
 }
 
+/// The encoded length and the checksum of a body, found by encoding it into the hasher alone.
+pub(super) fn checksum(body: &Body<'_>) -> io::Result<(u64, u64)> {
+    let mut hasher = ChecksumWriter::new(io::sink());
+    bincode::serde::encode_into_std_write(body, &mut hasher, wire::config()).map_err(encoding)?;
+    let (len, checksum, _, _) = hasher.finish();
+    Ok((len, checksum))
+}
+
 /// Reserves the file's blocks up front: on ext4 that makes writing a new file about three times
-/// faster than allocating it page by page. Only a hint, so a file system without it is fine.
+/// faster than allocating it page by page.
 fn preallocate(file: &File, len: u64) {
+    preallocate_range(file, 0, len);
+}
+
+/// Reserves `len` bytes of the file's blocks from `offset` on. Only a hint, so a file system without it
+/// is fine.
+pub(super) fn preallocate_range(file: &File, offset: u64, len: u64) {
     #[cfg(target_os = "linux")]
     {
-        let _ = rustix::fs::fallocate(file, rustix::fs::FallocateFlags::empty(), 0, len);
+        let _ = rustix::fs::fallocate(file, rustix::fs::FallocateFlags::empty(), offset, len);
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = (file, len);
+    let _ = (file, offset, len);
 }
 
 /// Counts and checksums what passes through, and how long the underlying writes take.

@@ -16,13 +16,27 @@ use super::limits::{Budget, Limits};
 use super::{BuildTimings, Catalog, FailedDatabase};
 use crate::error::{ArchiveError, BuildFailure, CsvProblem, DatabaseError};
 
+/// Takes each database as soon as it is indexed, on the thread that indexed it: the cache streams it to
+/// disk while the rest of the archive is still being read, instead of writing everything at the end.
+pub trait Sink: Sync {
+    /// One database, indexed and about to join the catalog.
+    fn take(&self, database: &Database);
+}
+
+/// A sink that keeps nothing: the build alone.
+struct NoSink;
+
+impl Sink for NoSink {
+    fn take(&self, _: &Database) {}
+}
+
 /// Reads an archive and indexes every database in it, on all cores.
 pub fn build(bytes: &[u8], limits: &Limits) -> Result<(Catalog, BuildTimings), ArchiveError> {
     let unpack = |on_entry: &mut dyn FnMut(CsvEntry)| {
         let skipped = archive::unpack_each(bytes, limits, on_entry)?;
         Ok((skipped, None))
     };
-    let built = build_inner(unpack, None::<&[u8]>, limits)?;
+    let built = build_inner(unpack, None::<&[u8]>, limits, &NoSink)?;
     Ok((built.catalog, built.timings))
 }
 
@@ -71,7 +85,7 @@ where
             known_sha256.map(|sha| ((sha, len), Duration::ZERO)),
         ))
     };
-    let built = build_inner(unpack, to_hash, limits)?;
+    let built = build_inner(unpack, to_hash, limits, &NoSink)?;
     let (archive_sha256, _) = built
         .archive_sha256
         .ok_or(ArchiveError::BuildFailed(BuildFailure::NotHashed))?;
@@ -91,6 +105,16 @@ pub fn build_from_reader<R: Read>(
     len: u64,
     limits: &Limits,
 ) -> Result<Built, ArchiveError> {
+    build_from_reader_into(source, len, limits, &NoSink)
+}
+
+/// As [`build_from_reader`], handing each database to `sink` as soon as it is indexed.
+pub fn build_from_reader_into<R: Read>(
+    source: R,
+    len: u64,
+    limits: &Limits,
+    sink: &dyn Sink,
+) -> Result<Built, ArchiveError> {
     let unpack = move |on_entry: &mut dyn FnMut(CsvEntry)| {
         let (skipped, rest) = archive::unpack_from(Hashed::new(source), len, limits, on_entry)?;
         // A plain tar may go on after its end marker: the hash is of the whole file all the same.
@@ -98,7 +122,7 @@ pub fn build_from_reader<R: Read>(
         let (sha, read) = rest.finish().map_err(ArchiveError::Unreadable)?;
         Ok((skipped, Some(((sha, read), t.elapsed()))))
     };
-    let built = build_inner(unpack, None::<&[u8]>, limits)?;
+    let built = build_inner(unpack, None::<&[u8]>, limits, sink)?;
     let (archive_sha256, archive_len) = built
         .archive_sha256
         .ok_or(ArchiveError::BuildFailed(BuildFailure::NotHashed))?;
@@ -124,7 +148,12 @@ struct Inner {
 /// while reading.
 type Unpacked = (Vec<SkippedEntry>, Option<(Identity, Duration)>);
 
-fn build_inner<U, B>(unpack: U, to_hash: Option<B>, limits: &Limits) -> Result<Inner, ArchiveError>
+fn build_inner<U, B>(
+    unpack: U,
+    to_hash: Option<B>,
+    limits: &Limits,
+    sink: &dyn Sink,
+) -> Result<Inner, ArchiveError>
 where
     U: FnOnce(&mut dyn FnMut(CsvEntry)) -> Result<Unpacked, ArchiveError>,
     B: AsRef<[u8]> + Send,
@@ -142,7 +171,7 @@ where
                 let (receiver, budget) = (&receiver, &budget);
                 scope.spawn(move || {
                     let hashed = mine.map(|b| timed_sha256(b.as_ref()));
-                    (work_through(receiver, budget), hashed)
+                    (work_through(receiver, budget, sink), hashed)
                 })
             })
             .collect();
@@ -159,7 +188,7 @@ where
         }
         let decompress_cpu = t.elapsed();
         drop(sender);
-        let mut results = work_through(&receiver, &budget);
+        let mut results = work_through(&receiver, &budget, sink);
         // A helper that died outside one entry's work took entries (or the hash) with it: never a partial
         // build reported as whole.
         let mut lost = None;
@@ -257,7 +286,11 @@ enum Failure {
     Abandoned,
 }
 
-fn work_through(entries: &Mutex<mpsc::Receiver<CsvEntry>>, budget: &Budget) -> Vec<Outcome> {
+fn work_through(
+    entries: &Mutex<mpsc::Receiver<CsvEntry>>,
+    budget: &Budget,
+    sink: &dyn Sink,
+) -> Vec<Outcome> {
     let mut done = Vec::new();
     loop {
         let next = match entries.lock() {
@@ -267,7 +300,13 @@ fn work_through(entries: &Mutex<mpsc::Receiver<CsvEntry>>, budget: &Budget) -> V
         match next {
             // Once the build has failed, what is still queued is only let go of.
             Ok(_) if budget.stopped() => {}
-            Ok(entry) => done.push(index_entry(entry, budget)),
+            Ok(entry) => {
+                let outcome = index_entry(entry, budget);
+                if let Ok(database) = &outcome.result {
+                    sink.take(database);
+                }
+                done.push(outcome);
+            }
             Err(_) => return done,
         }
     }

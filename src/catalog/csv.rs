@@ -77,6 +77,9 @@ struct Rows<'a> {
     lines: Lines,
     /// Whether rows may be read by the fast path: there is no CR, so LF alone ends a row.
     quick: bool,
+    /// The whole input is valid UTF-8, so every field is: fields are split at ASCII bytes, which never
+    /// fall inside a character, and lose only ASCII quotes. Rows are then not checked one by one.
+    all_utf8: bool,
 }
 
 /// A row just read: where it starts in the input, and how many fields it has (at least one).
@@ -89,6 +92,7 @@ struct Row {
 impl<'a> Rows<'a> {
     fn new(reader: &'a mut Reader, data: Vec<u8>) -> Self {
         let quick = memchr::memchr(b'\r', &data).is_none();
+        let all_utf8 = simdutf8::basic::from_utf8(&data).is_ok();
         Rows {
             reader,
             data,
@@ -97,8 +101,9 @@ impl<'a> Rows<'a> {
             out: vec![0; PENDING + 1024],
             kept: 0,
             ends: vec![0; 32],
-            lines: Lines::default(),
+            lines: Lines::new(!quick),
             quick,
+            all_utf8,
         }
     }
 
@@ -187,6 +192,9 @@ impl<'a> Rows<'a> {
 
     /// The first field that is not valid UTF-8, and the byte where it goes wrong.
     fn invalid_utf8(&self, row: Row) -> Option<CsvProblem> {
+        if self.all_utf8 {
+            return None;
+        }
         let bytes = &self.out[self.kept..self.kept + self.row_len(row)];
         // Fast path: the row as a whole, then each field end on a character boundary (a character split
         // between two fields leaves both invalid although their concatenation is not).
@@ -356,14 +364,23 @@ fn row_start(data: &[u8], pos: usize) -> usize {
 
 /// Line numbers of input offsets, counted on demand: only rows that are reported need one, and the bytes
 /// about to be written over. (Cells, so a line can be asked for while a row is borrowed.)
-#[derive(Default)]
 struct Lines {
     counted: Cell<usize>,
     /// Lines before `counted`, less one.
     before: Cell<u64>,
+    /// Whether the input holds a CR at all: without one, only LFs need counting.
+    any_cr: bool,
 }
 
 impl Lines {
+    fn new(any_cr: bool) -> Self {
+        Lines {
+            counted: Cell::new(0),
+            before: Cell::new(0),
+            any_cr,
+        }
+    }
+
     /// The line `offset` of `data` is on; offsets are asked for in increasing order, and the bytes from
     /// the last one asked for on must be the input's. CRLF, LF and a lone CR each end a line, as they
     /// each end a row.
@@ -374,6 +391,11 @@ impl Lines {
             let span = &data[counted..offset];
             let after = &data[counted + 1..(offset + 1).min(data.len())];
             let lf = span.iter().filter(|&&b| b == b'\n').count();
+            if !self.any_cr {
+                self.before.set(self.before.get() + lf as u64);
+                self.counted.set(offset);
+                return self.before.get() + 1;
+            }
             let cr = span.iter().filter(|&&b| b == b'\r').count();
             let crlf = if cr == 0 {
                 0

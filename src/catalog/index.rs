@@ -318,7 +318,8 @@ pub(crate) fn build_key_table(
     // At most three quarters full: linear probing stays short, and the table stays small on disk.
     let slot_count = (records + records / 3 + 1).next_power_of_two().max(16);
     let mask = slot_count - 1;
-    let mut slots = vec![0u32; slot_count];
+    // Written straight as the section's little-endian bytes: no second pass to convert them.
+    let mut slots = vec![0u8; slot_count * 4];
     let mut duplicates: Vec<DuplicateKey> = Vec::new();
     let mut duplicate_of_first: HashMap<usize, usize> = HashMap::new();
     let key_of = |position: usize| -> &[u8] {
@@ -330,16 +331,22 @@ pub(crate) fn build_key_table(
         let end = u32_at(field_ends, field).unwrap_or(start);
         &text[start..end]
     };
+    // Each record's key hash, high half: a probe compares keys only when these agree, instead of reading
+    // the other key's text from wherever it lies.
+    let mut tags: Vec<u32> = Vec::with_capacity(records);
     for position in 0..records {
         let key = key_of(position);
-        let mut slot = xxh3_64(key) as usize & mask;
+        let hash = xxh3_64(key);
+        let tag = (hash >> 32) as u32;
+        tags.push(tag);
+        let mut slot = hash as usize & mask;
         loop {
-            let entry = slots[slot] as usize;
+            let entry = u32_at(&slots, slot).unwrap_or(0);
             if entry == 0 {
-                slots[slot] = position as u32 + 1;
+                slots[slot * 4..slot * 4 + 4].copy_from_slice(&(position as u32 + 1).to_le_bytes());
                 break;
             }
-            if key_of(entry - 1) == key {
+            if tags[entry - 1] == tag && key_of(entry - 1) == key {
                 let first = entry - 1;
                 let at = *duplicate_of_first.entry(first).or_insert_with(|| {
                     duplicates.push(DuplicateKey {
@@ -355,6 +362,5 @@ pub(crate) fn build_key_table(
             slot = (slot + 1) & mask;
         }
     }
-    let bytes = slots.iter().flat_map(|s| s.to_le_bytes()).collect();
-    (bytes, duplicates)
+    (slots, duplicates)
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use archive::{SkipReason, SkippedEntry};
-pub use build::{Built, build, build_from, build_from_reader};
+pub use build::{Built, Sink, build, build_from, build_from_reader, build_from_reader_into};
 pub use deserialize::DeserializeError;
 pub use index::{Database, DatabaseMeta, DuplicateKey, Record, Warnings};
 pub use limits::{IndexLimit, Limits};
