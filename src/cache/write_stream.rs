@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rustix::fs::{AtFlags, CWD, FlockOperation, Mode, OFlags, flock};
+#[cfg(target_os = "linux")]
+use rustix::fs::{AtFlags, CWD, Mode, OFlags};
+use rustix::fs::{FlockOperation, flock};
 use tracing::warn;
 
 use super::header::{HEADER_LEN, Header};
@@ -49,12 +51,7 @@ impl Stream {
     /// An unnamed, owner-only file in `dir`, locked by this writer; an error where the file system has no
     /// unnamed files (the ordinary write is then used).
     pub fn new(dir: &Path) -> io::Result<Stream> {
-        let fd = rustix::fs::open(
-            dir,
-            OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o600),
-        )?;
-        let file = File::from(fd);
+        let file = unnamed_file(dir)?;
         trust::set_file_mode(&file, 0o600)?;
         flock(&file, FlockOperation::NonBlockingLockExclusive)?;
         Ok(Stream {
@@ -143,14 +140,10 @@ impl Stream {
     /// Links the unnamed file under a temporary name (a killed writer's leftover is swept like any other),
     /// then renames it into place.
     fn name_as(&self, path: &Path) -> io::Result<()> {
-        let fd = format!(
-            "/proc/self/fd/{}",
-            std::os::fd::AsRawFd::as_raw_fd(&self.file)
-        );
         let mut attempt = 0u32;
         let temp = loop {
             let temp = self.dir.join(temp_name(attempt));
-            match rustix::fs::linkat(CWD, fd.as_str(), CWD, &temp, AtFlags::SYMLINK_FOLLOW) {
+            match link_unnamed(&self.file, &temp) {
                 Ok(()) => break temp,
                 Err(rustix::io::Errno::EXIST) if attempt < 16 => attempt += 1,
                 Err(e) => return Err(e.into()),
@@ -173,6 +166,39 @@ impl Sink for Stream {
             lock(&self.state).failure.get_or_insert(error);
         }
     }
+}
+
+/// An unnamed file in `dir`, readable and writable by its owner alone.
+#[cfg(target_os = "linux")]
+fn unnamed_file(dir: &Path) -> io::Result<File> {
+    let fd = rustix::fs::open(
+        dir,
+        OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )?;
+    Ok(File::from(fd))
+}
+
+/// Other systems have no unnamed files: the cache file is then written whole after the build.
+#[cfg(not(target_os = "linux"))]
+fn unnamed_file(_dir: &Path) -> io::Result<File> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "no unnamed files on this system",
+    ))
+}
+
+/// Gives the unnamed file `file` the name `temp` (through its `/proc/self/fd` link, as `linkat` needs).
+#[cfg(target_os = "linux")]
+fn link_unnamed(file: &File, temp: &Path) -> rustix::io::Result<()> {
+    let fd = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(file));
+    rustix::fs::linkat(CWD, fd.as_str(), CWD, temp, AtFlags::SYMLINK_FOLLOW)
+}
+
+/// Never reached: no unnamed file is made on other systems.
+#[cfg(not(target_os = "linux"))]
+fn link_unnamed(_file: &File, _temp: &Path) -> rustix::io::Result<()> {
+    Err(rustix::io::Errno::NOSYS)
 }
 
 /// A temporary name that `write::is_temp_name` knows, unlikely to be taken.
@@ -247,7 +273,7 @@ impl Write for At<'_> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use proptest::prelude::*;
 
