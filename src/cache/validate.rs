@@ -234,7 +234,7 @@ fn check_fields(raw: &Raw<'_>, parts: usize) -> Result<(), Inconsistency> {
     if checked.iter().any(|(utf8, _)| !utf8) {
         return Err(Inconsistency::TextNotUtf8);
     }
-    checked.into_iter().map(|(_, ends)| ends).collect()
+    checked.into_iter().try_for_each(|(_, ends)| ends)
 }
 
 /// Checks the ends of fields `range` of valid UTF-8 text; `previous` is the end of the field before.
@@ -430,16 +430,18 @@ mod tests {
         ]
     }
 
+    /// A section of a database by its number: text, field ends, record starts, key slots.
+    fn section(db: &mut OwnedDatabase, s: u8) -> &mut Vec<u8> {
+        match s {
+            0 => &mut db.text,
+            1 => &mut db.field_ends,
+            2 => &mut db.record_starts,
+            _ => &mut db.key_slots,
+        }
+    }
+
     fn apply(body: &mut OwnedBody, database: usize, edit: &Edit) {
         let db = &mut body.databases[database % 2];
-        fn section(db: &mut OwnedDatabase, s: u8) -> &mut Vec<u8> {
-            match s {
-                0 => &mut db.text,
-                1 => &mut db.field_ends,
-                2 => &mut db.record_starts,
-                _ => &mut db.key_slots,
-            }
-        }
         match *edit {
             Edit::Byte {
                 section: s,
