@@ -10,10 +10,11 @@
 //! linear in the sections' sizes: key table probes are counted against a budget proportional to the
 //! table, which an honestly built table stays far below.
 
+mod keys;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use thiserror::Error;
-use xxhash_rust::xxh3::xxh3_64;
 
 use crate::catalog::Database;
 
@@ -85,9 +86,6 @@ pub enum Inconsistency {
     UnversionedWithVersions,
 }
 
-/// Probes a lookup of every key may take, per slot of the table: honest tables need about two.
-const PROBES_PER_SLOT: usize = 32;
-
 /// Checks every database (`max_extra` in the same order), spread over the cores; the error is the first
 /// inconsistent database's, by position, whatever order the checks finished in.
 pub fn check_each(dbs: &[Database], max_extra: &[usize]) -> Result<(), (usize, Inconsistency)> {
@@ -127,7 +125,25 @@ pub fn check_each(dbs: &[Database], max_extra: &[usize]) -> Result<(), (usize, I
 }
 
 /// Checks one database; `max_extra` is the most fields beyond its columns that any record was written with.
+/// A large database's checks are split over the cores: one large database among small ones would
+/// otherwise keep one core busy long after the other is done.
 pub fn check(db: &Database, max_extra: usize) -> Result<(), Inconsistency> {
+    let parts = if db.sections().text.len() >= SPLIT_FROM {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    } else {
+        1
+    };
+    check_in_parts(db, max_extra, parts)
+}
+
+/// Text bytes from which a database's checks are worth splitting over threads.
+const SPLIT_FROM: usize = 1 << 20;
+
+/// [`check`], its work split into `parts` pieces, each on its own thread: the verdict is the same for
+/// any number of parts (a differential test holds it to the one of a single part).
+#[doc(hidden)]
+pub fn check_in_parts(db: &Database, max_extra: usize, parts: usize) -> Result<(), Inconsistency> {
+    let parts = parts.max(1);
     let sections = db.sections();
     let sections = Raw {
         text: &sections.text,
@@ -135,10 +151,10 @@ pub fn check(db: &Database, max_extra: usize) -> Result<(), Inconsistency> {
         starts: &sections.record_starts,
         slots: &sections.key_slots,
     };
-    check_fields(&sections)?;
+    check_fields(&sections, parts)?;
     let records = check_records(&sections, db.columns().len(), max_extra)?;
     check_versions(db, records)?;
-    let duplicates = check_keys(&sections, records)?;
+    let duplicates = keys::check_keys(&sections, records, parts)?;
     check_duplicates(db, &sections, duplicates)
 }
 
@@ -167,13 +183,70 @@ fn word(section: &[u8], index: usize) -> usize {
     ]) as usize
 }
 
-fn check_fields(raw: &Raw<'_>) -> Result<(), Inconsistency> {
+/// Runs `work` for each of `parts` pieces, all but the first on threads of their own, and returns the
+/// results in piece order; a panic in a piece is resumed on the caller's thread.
+fn in_parallel<T: Send>(parts: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    if parts < 2 {
+        return (0..parts).map(work).collect();
+    }
+    let work = &work;
+    std::thread::scope(|s| {
+        let others: Vec<_> = (1..parts).map(|p| s.spawn(move || work(p))).collect();
+        let mut done = vec![work(0)];
+        done.extend(others.into_iter().map(|o| {
+            o.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }));
+        done
+    })
+}
+
+/// The text is checked as UTF-8 in pieces, and the field ends in stretches, in parallel: pieces start
+/// at the first byte that is not a continuation byte (at most three on, in valid text), so each piece
+/// of valid text is valid, and valid pieces make valid text.
+fn check_fields(raw: &Raw<'_>, parts: usize) -> Result<(), Inconsistency> {
     let text = raw.text;
-    if simdutf8::basic::from_utf8(text).is_err() {
+    let mut cuts: Vec<usize> = (0..=parts)
+        .map(|p| {
+            let mut at = text.len() * p / parts;
+            for _ in 0..3 {
+                if text.get(at).is_some_and(|&b| b & 0xC0 == 0x80) {
+                    at += 1;
+                }
+            }
+            at
+        })
+        .collect();
+    for p in 1..cuts.len() {
+        cuts[p] = cuts[p].max(cuts[p - 1]);
+    }
+    let fields = raw.ends.len() / 4;
+    let checked = in_parallel(parts, |p| {
+        let utf8 = simdutf8::basic::from_utf8(&text[cuts[p]..cuts[p + 1]]).is_ok();
+        let (first, last) = (fields * p / parts, fields * (p + 1) / parts);
+        let previous = if first == 0 {
+            0
+        } else {
+            word(raw.ends, first - 1)
+        };
+        (utf8, check_ends(raw, first..last, previous))
+    });
+    if checked.iter().any(|(utf8, _)| !utf8) {
         return Err(Inconsistency::TextNotUtf8);
     }
-    let mut previous = 0;
-    for (field, end) in words(raw.ends).enumerate() {
+    checked.into_iter().try_for_each(|(_, ends)| ends)
+}
+
+/// Checks the ends of fields `range` of valid UTF-8 text; `previous` is the end of the field before.
+fn check_ends(
+    raw: &Raw<'_>,
+    range: std::ops::Range<usize>,
+    mut previous: usize,
+) -> Result<(), Inconsistency> {
+    let text = raw.text;
+    let section = &raw.ends[range.start * 4..range.end * 4];
+    for (i, end) in words(section).enumerate() {
+        let field = range.start + i;
         if end < previous {
             return Err(Inconsistency::FieldEndsDecrease { field });
         }
@@ -263,132 +336,6 @@ fn key<'a>(raw: &Raw<'a>, record: usize) -> &'a [u8] {
     &raw.text[start..word(raw.ends, field)]
 }
 
-/// Proves that looking up any record's key finds the first record with that key, as
-/// `Database::position` probes, without probing at random: records are sorted by their key's home slot,
-/// so the table is walked in order. Returns how many records are duplicates.
-///
-/// Records with equal keys form a group; the table must hold exactly one entry per group, the group's
-/// first record, in a slot reached from the key's home without crossing an empty slot. Then a lookup
-/// passes only other groups' entries (other keys) on its way, and stops at that first record.
-fn check_keys(raw: &Raw<'_>, records: usize) -> Result<u64, Inconsistency> {
-    let slots = raw.slots.len() / 4;
-    // At least one empty slot, so a lookup of an absent key ends; decoding checked the power of two.
-    if slots <= records {
-        return Err(Inconsistency::KeyTableTooSmall { slots, records });
-    }
-    let mut occupied = 0usize;
-    for (slot, entry) in words(raw.slots).enumerate() {
-        if entry > records {
-            return Err(Inconsistency::KeyTableEntryOutOfRange {
-                slot,
-                record: entry - 1,
-                records,
-            });
-        }
-        occupied += usize::from(entry != 0);
-    }
-    let mask = slots - 1;
-    let mut keyed: Vec<(u64, u32)> = (0..records)
-        .map(|r| (xxh3_64(key(raw, r)), r as u32))
-        .collect();
-    sort_by_home(&mut keyed, mask);
-    let mut budget = slots.saturating_mul(PROBES_PER_SLOT);
-    let (mut groups, mut duplicates) = (0usize, 0u64);
-    let mut leaders: Vec<u32> = Vec::new();
-    let mut i = 0;
-    while i < keyed.len() {
-        // One run of equal hashes: after the sort they are adjacent, records in increasing order.
-        let hash = keyed[i].0;
-        let run = keyed[i..].iter().take_while(|(h, _)| *h == hash).count();
-        leaders.clear();
-        for &(_, record) in &keyed[i..i + run] {
-            // Keys are fetched (at random places) only for the rare runs of more than one record.
-            if run > 1 {
-                let wanted = key(raw, record as usize);
-                if leaders.iter().any(|&l| key(raw, l as usize) == wanted) {
-                    duplicates += 1;
-                    continue;
-                }
-            }
-            // Distinct keys with one 64-bit hash: honest data never has more than a couple.
-            if leaders.len() == MAX_KEYS_PER_HASH {
-                return Err(Inconsistency::KeyTableTooCrowded);
-            }
-            leaders.push(record);
-            groups += 1;
-            let mut slot = hash as usize & mask;
-            loop {
-                budget = budget
-                    .checked_sub(1)
-                    .ok_or(Inconsistency::KeyTableTooCrowded)?;
-                match word(raw.slots, slot) {
-                    0 => {
-                        return Err(Inconsistency::KeyNotFound {
-                            record: record as usize,
-                        });
-                    }
-                    entry if entry - 1 == record as usize => break,
-                    _ => slot = (slot + 1) & mask,
-                }
-            }
-        }
-        i += run;
-    }
-    // Every group's first record was found; any other entry is a duplicate or a stray record.
-    if occupied != groups {
-        return Err(Inconsistency::KeyTableStrayEntries {
-            entries: occupied,
-            keys: groups,
-        });
-    }
-    Ok(duplicates)
-}
-
-/// Distinct keys sharing one 64-bit hash that a table may hold.
-const MAX_KEYS_PER_HASH: usize = 4;
-
-/// Sorts (hash, record) by home slot, then hash, keeping records in order within equal hashes: a stable
-/// radix sort on the home's bits (linear), then each run of one home sorted by hash (runs are short).
-fn sort_by_home(keyed: &mut Vec<(u64, u32)>, mask: usize) {
-    const DIGIT: u32 = 11;
-    let bits = usize::BITS - mask.leading_zeros();
-    let mut buffer = vec![(0u64, 0u32); keyed.len()];
-    let mut shift = 0;
-    while shift < bits {
-        let width = DIGIT.min(bits - shift);
-        let digit = |h: u64| ((h as usize & mask) >> shift) & ((1 << width) - 1);
-        let mut counts = vec![0usize; 1 << width];
-        for &(h, _) in keyed.iter() {
-            counts[digit(h)] += 1;
-        }
-        let mut at = 0;
-        for count in &mut counts {
-            let n = *count;
-            *count = at;
-            at += n;
-        }
-        for &item in keyed.iter() {
-            let d = digit(item.0);
-            buffer[counts[d]] = item;
-            counts[d] += 1;
-        }
-        std::mem::swap(keyed, &mut buffer);
-        shift += width;
-    }
-    let mut i = 0;
-    while i < keyed.len() {
-        let home = keyed[i].0 as usize & mask;
-        let run = keyed[i..]
-            .iter()
-            .take_while(|(h, _)| *h as usize & mask == home)
-            .count();
-        if run > 1 {
-            keyed[i..i + run].sort_by_key(|&(h, r)| (h, r));
-        }
-        i += run;
-    }
-}
-
 fn check_duplicates(db: &Database, raw: &Raw<'_>, found: u64) -> Result<(), Inconsistency> {
     let warnings = db.warnings();
     if warnings.duplicate_rows != found {
@@ -412,4 +359,144 @@ fn check_duplicates(db: &Database, raw: &Raw<'_>, found: u64) -> Result<(), Inco
         }
     }
     Ok(())
+}
+
+#[cfg(all(test, feature = "testkit"))]
+mod tests {
+    use std::sync::OnceLock;
+
+    use bytes::Bytes;
+    use proptest::prelude::*;
+
+    use super::check_in_parts;
+    use crate::cache::wire::{Body, config};
+    use crate::catalog::Limits;
+    use crate::testkit::cache_edit::{OwnedBody, OwnedDatabase, set_word, word};
+    use crate::testkit::corpus::{self, CorpusSpec};
+
+    /// A body of two databases with non-ASCII text and long fields, as its mirror for editing.
+    fn body() -> &'static OwnedBody {
+        static BODY: OnceLock<OwnedBody> = OnceLock::new();
+        BODY.get_or_init(|| {
+            let spec = CorpusSpec {
+                databases: 2,
+                rows: 3_000,
+                min_columns: 2,
+                max_columns: 5,
+                long_field_every: 20,
+                junk_entries: false,
+                varied: true,
+                seed: 7,
+            };
+            let (catalog, _) =
+                crate::catalog::build::build(&corpus::generate(&spec), &Limits::DEFAULT)
+                    .expect("the corpus builds");
+            let payload = bincode::serde::encode_to_vec(Body::of(&catalog), config())
+                .expect("encoding to memory");
+            bincode::serde::decode_from_slice(&payload, config())
+                .expect("the mirror decodes a body")
+                .0
+        })
+    }
+
+    /// One edit of one section of a database, as a crafted file might hold it.
+    #[derive(Debug, Clone)]
+    enum Edit {
+        /// A byte of a section set to a value.
+        Byte { section: u8, at: usize, value: u8 },
+        /// A word of a section moved by a small amount, as an off-by-one writer would.
+        Nudge { section: u8, at: usize, by: i8 },
+        /// Two words of a section swapped.
+        Swap { section: u8, a: usize, b: usize },
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        prop_oneof![
+            (0..4u8, any::<usize>(), any::<u8>()).prop_map(|(section, at, value)| Edit::Byte {
+                section,
+                at,
+                value
+            }),
+            (1..4u8, any::<usize>(), -3..=3i8).prop_map(|(section, at, by)| Edit::Nudge {
+                section,
+                at,
+                by
+            }),
+            (1..4u8, any::<usize>(), any::<usize>()).prop_map(|(section, a, b)| Edit::Swap {
+                section,
+                a,
+                b
+            }),
+        ]
+    }
+
+    /// A section of a database by its number: text, field ends, record starts, key slots.
+    fn section(db: &mut OwnedDatabase, s: u8) -> &mut Vec<u8> {
+        match s {
+            0 => &mut db.text,
+            1 => &mut db.field_ends,
+            2 => &mut db.record_starts,
+            _ => &mut db.key_slots,
+        }
+    }
+
+    fn apply(body: &mut OwnedBody, database: usize, edit: &Edit) {
+        let db = &mut body.databases[database % 2];
+        match *edit {
+            Edit::Byte {
+                section: s,
+                at,
+                value,
+            } => {
+                let bytes = section(db, s);
+                let len = bytes.len();
+                if len > 0 {
+                    bytes[at % len] = value;
+                }
+            }
+            Edit::Nudge { section: s, at, by } => {
+                let words = section(db, s);
+                let count = words.len() / 4;
+                if count > 0 {
+                    let at = at % count;
+                    let value = word(words, at).wrapping_add_signed(i32::from(by));
+                    set_word(words, at, value);
+                }
+            }
+            Edit::Swap { section: s, a, b } => {
+                let words = section(db, s);
+                let count = words.len() / 4;
+                if count > 0 {
+                    let (a, b) = (a % count, b % count);
+                    let (x, y) = (word(words, a), word(words, b));
+                    set_word(words, a, y);
+                    set_word(words, b, x);
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(crate::testkit::proptest_cases(64)))]
+
+        /// The checks split over threads give the verdict of the checks in one piece, whatever the edits.
+        #[test]
+        fn a_split_check_agrees_with_a_whole_one(
+            edits in proptest::collection::vec((0..2usize, edit()), 0..4),
+        ) {
+            let mut body = body().clone();
+            for (database, edit) in &edits {
+                apply(&mut body, *database, edit);
+            }
+            let Ok(unchecked) = Body::decode_unchecked(&Bytes::from(body.encode())) else {
+                return Ok(());
+            };
+            for (db, &extra) in unchecked.catalog.databases().iter().zip(&unchecked.max_extra) {
+                let whole = check_in_parts(db, extra, 1);
+                for parts in 2..=5 {
+                    prop_assert_eq!(check_in_parts(db, extra, parts), whole, "{} parts", parts);
+                }
+            }
+        }
+    }
 }

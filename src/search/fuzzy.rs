@@ -11,6 +11,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 
 use fuzzy_matcher::FuzzyMatcher;
@@ -107,10 +108,16 @@ impl Fuzzy {
         field: &str,
         scores: &mut Scores,
     ) -> Option<(i64, Range<usize>)> {
-        if !field.is_ascii() {
+        if !field.is_ascii() || !self.pattern.is_ascii() {
             return self.find(field).map(|m| (m.score, m.span()));
         }
-        let (_, start, end) = self.window(field)?;
+        // Both ASCII: what `window` finds, without folding or checking the field again.
+        if self.chars.is_empty() {
+            return None;
+        }
+        let eq = |a: &u8, b: &u8| self.byte_eq(*a, *b);
+        let limit = self.chars.len() + SLACK;
+        let (start, end) = min_window(field.as_bytes(), self.pattern.as_bytes(), limit, eq)?;
         let window = &field[start..end];
         let (score, matched) = if let Some(&known) = scores.0.get(window) {
             known
@@ -166,7 +173,36 @@ type Scored = (i64, Option<(usize, usize)>);
 
 /// Windows already scored in one search, by their text.
 #[derive(Default)]
-pub(crate) struct Scores(HashMap<Box<str>, Scored>);
+pub(crate) struct Scores(HashMap<Box<str>, Scored, BuildHasherDefault<Fnv>>);
+
+/// FNV-1a: windows are a few bytes long, and looked up once per candidate field, where the standard hasher's
+/// setup costs more than the hash itself. No defence against crafted collisions is needed: a search's
+/// windows come from the user's own data, and a collision costs time, not a wrong score.
+pub(crate) struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
 
 /// The first shortest window `start..end` of `hay` holding `needle` in order, as element indices, among
 /// windows of at most `limit` elements. From each start that matches the needle's first element, the

@@ -177,10 +177,11 @@ impl Literal {
 impl Literal {
     /// The scan for one stretch of the arena.
     pub(crate) fn scan(&self, text: &[u8]) -> Scan<'_> {
+        // One quick pass over ASCII text (the usual case) instead of one search per special character.
         let specials = self
             .folded
             .as_ref()
-            .is_some_and(|f| f.specials.iter().any(|s| s.find(text).is_some()));
+            .is_some_and(|f| !text.is_ascii() && f.specials.iter().any(|s| s.find(text).is_some()));
         Scan {
             literal: self,
             specials,

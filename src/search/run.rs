@@ -58,9 +58,8 @@ pub fn search(
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     done.sort_unstable_by_key(|(i, _)| *i);
-    let mut hits: Vec<Hit> = done.into_iter().flat_map(|(_, h)| h).collect();
-    rank(&mut hits);
-    Ok(hits)
+    let chunks: Vec<Vec<Hit>> = done.into_iter().map(|(_, h)| h).collect();
+    Ok(ranked(&chunks))
 }
 
 /// Checks the query against a catalog without running it: fails as [`search`] would when the query's
@@ -70,50 +69,61 @@ pub fn check(catalog: &Catalog, query: &Query, scope: Scope) -> Result<(), Query
 }
 
 /// Key hits first, then by score, then in catalog order (a total order: no two hits share a record).
+/// Ranked in chunks of a few hits, as a search collects them, so that tests see chunk edges too.
 pub(crate) fn rank(hits: &mut [Hit]) {
-    if !rank_in_buckets(hits) {
-        hits.sort_unstable_by(|a, b| {
-            b.is_key()
-                .cmp(&a.is_key())
-                .then(b.score.cmp(&a.score))
-                .then(a.database.cmp(&b.database))
-                .then(a.record.cmp(&b.record))
-        });
-    }
+    let chunks: Vec<Vec<Hit>> = hits.chunks(97).map(<[Hit]>::to_vec).collect();
+    hits.copy_from_slice(&ranked(&chunks));
 }
 
-/// Most (kind, score) buckets [`rank_in_buckets`] uses: fuzzy scores of one pattern span a few hundred.
+/// The hits of all chunks, one after the other, ranked as [`rank`] says.
+fn ranked(chunks: &[Vec<Hit>]) -> Vec<Hit> {
+    if let Some(ranked) = ranked_in_buckets(chunks) {
+        return ranked;
+    }
+    let mut hits: Vec<Hit> = chunks.iter().flatten().copied().collect();
+    hits.sort_unstable_by(|a, b| {
+        b.is_key()
+            .cmp(&a.is_key())
+            .then(b.score.cmp(&a.score))
+            .then(a.database.cmp(&b.database))
+            .then(a.record.cmp(&b.record))
+    });
+    hits
+}
+
+/// Most (kind, score) buckets [`ranked_in_buckets`] uses: fuzzy scores of one pattern span a few hundred.
 const MAX_BUCKETS: usize = 1 << 16;
 
 /// Ranks hits that are in catalog order already (as a search collects them) with a stable counting sort
 /// by (kind, score): linear, and the same order as the comparison, since ties keep catalog order.
-/// Substring and regex hits have three scores, fuzzy ones a narrow range. Returns false, leaving the hits
-/// as they were, when they are out of catalog order or their scores spread too wide.
-fn rank_in_buckets(hits: &mut [Hit]) -> bool {
-    let in_order = hits
-        .windows(2)
-        .all(|w| (w[0].database, w[0].record) < (w[1].database, w[1].record));
-    let (Some(low), Some(high)) = (
-        hits.iter().map(|h| h.score).min(),
-        hits.iter().map(|h| h.score).max(),
-    ) else {
-        return true;
+/// Substring and regex hits have three scores, fuzzy ones a narrow range. `None` when they are out of
+/// catalog order or their scores spread too wide.
+fn ranked_in_buckets(chunks: &[Vec<Hit>]) -> Option<Vec<Hit>> {
+    let hits = || chunks.iter().flatten();
+    // One pass for the order and the score range.
+    let (mut low, mut high) = (i64::MAX, i64::MIN);
+    let mut previous: Option<(usize, usize)> = None;
+    for h in hits() {
+        let at = (h.database, h.record);
+        if previous.is_some_and(|p| p >= at) {
+            return None;
+        }
+        previous = Some(at);
+        low = low.min(h.score);
+        high = high.max(h.score);
+    }
+    let Some(first) = hits().next() else {
+        return Some(Vec::new());
     };
-    let Some(scores) = high
+    let scores = high
         .checked_sub(low)
         .and_then(|d| usize::try_from(d).ok())
         .and_then(|d| d.checked_add(1))
-        .filter(|&n| n <= MAX_BUCKETS / 2)
-    else {
-        return false;
-    };
-    if !in_order {
-        return false;
-    }
+        .filter(|&n| n <= MAX_BUCKETS / 2)?;
     // Key hits' buckets first, each kind's from the highest score down.
     let bucket = |h: &Hit| usize::from(!h.is_key()) * scores + (high - h.score) as usize;
     let mut starts = vec![0usize; 2 * scores];
-    for h in hits.iter() {
+    for h in hits() {
         starts[bucket(h)] += 1;
     }
     let mut at = 0;
@@ -122,14 +132,13 @@ fn rank_in_buckets(hits: &mut [Hit]) -> bool {
         *start = at;
         at += n;
     }
-    let mut ranked = hits.to_vec();
-    for h in hits.iter() {
+    let mut ranked = vec![*first; at];
+    for h in hits() {
         let b = bucket(h);
         ranked[starts[b]] = *h;
         starts[b] += 1;
     }
-    hits.copy_from_slice(&ranked);
-    true
+    Some(ranked)
 }
 
 /// A database to search and the field to look at: `None` for every field.
