@@ -44,6 +44,13 @@ impl FuzzyMatch {
     }
 }
 
+impl Clone for Fuzzy {
+    /// Built again: skim's matcher cannot be cloned, and its setup is cheap.
+    fn clone(&self) -> Self {
+        Fuzzy::new(&self.pattern)
+    }
+}
+
 impl Fuzzy {
     pub(crate) fn new(pattern: &str) -> Self {
         let pattern = fold_accents(pattern).into_owned();

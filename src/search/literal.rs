@@ -10,7 +10,8 @@
 //! The fast path never builds the lower case: an ASCII pattern is looked for in the raw bytes, ignoring
 //! ASCII case, over a whole chunk of the arena at once (the regex crate's literal search, `(?i-u)`).
 //! That is exact because no non-ASCII character lowers to ASCII except two, `İ` and the Kelvin sign
-//! `K`: a chunk that holds one of them is searched for them too, and their fields get the slow path.
+//! `K`: when the pattern holds `i` or `k`, what they lower to, a chunk that holds one of them is
+//! searched for them too, and their fields get the slow path.
 //! A non-ASCII pattern cannot match an ASCII field, so only fields with a non-ASCII byte are lowered
 //! and compared.
 
@@ -25,6 +26,7 @@ use super::scan::Prefilter;
 /// The non-ASCII characters whose lower case holds ASCII: `İ` (to `i` + U+0307) and `K` (to `k`).
 pub(crate) const LOWER_TO_ASCII: [char; 2] = ['\u{130}', '\u{212a}'];
 
+#[derive(Clone)]
 pub(crate) struct Literal {
     pattern: String,
     /// Smart case: an upper-case letter makes the pattern exact.
@@ -36,6 +38,7 @@ pub(crate) struct Literal {
     folded: Option<Folded>,
 }
 
+#[derive(Clone)]
 struct Folded {
     /// The pattern's lower case.
     lower: Box<[u8]>,
@@ -47,6 +50,9 @@ struct Folded {
     /// The pattern or one of [`LOWER_TO_ASCII`], for text that holds one of them.
     with_specials: Regex,
     specials: [memmem::Finder<'static>; 2],
+    /// Whether the pattern holds `i` or `k`, the only letters the lower case of [`LOWER_TO_ASCII`]
+    /// adds: without them a match lies in lowered ASCII text only, and the specials can be ignored.
+    meets_specials: bool,
 }
 
 impl Folded {
@@ -73,6 +79,7 @@ impl Folded {
             plain: build(&format!("(?i){escaped}")),
             with_specials: build(&format!("(?i){escaped}|\\xC4\\xB0|\\xE2\\x84\\xAA")),
             specials: LOWER_TO_ASCII.map(special),
+            meets_specials: lower.bytes().any(|b| b == b'i' || b == b'k'),
         }
     }
 }
@@ -178,10 +185,11 @@ impl Literal {
     /// The scan for one stretch of the arena.
     pub(crate) fn scan(&self, text: &[u8]) -> Scan<'_> {
         // One quick pass over ASCII text (the usual case) instead of one search per special character.
-        let specials = self
-            .folded
-            .as_ref()
-            .is_some_and(|f| !text.is_ascii() && f.specials.iter().any(|s| s.find(text).is_some()));
+        let specials = self.folded.as_ref().is_some_and(|f| {
+            f.meets_specials
+                && !text.is_ascii()
+                && f.specials.iter().any(|s| s.find(text).is_some())
+        });
         Scan {
             literal: self,
             specials,

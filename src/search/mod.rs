@@ -16,6 +16,7 @@
 pub mod fuzzy;
 mod literal;
 pub mod query;
+mod rank;
 mod regexp;
 mod run;
 mod scan;
@@ -25,7 +26,7 @@ use std::ops::Range;
 pub use query::{Mode, QueryError};
 pub use run::{check, search};
 #[cfg(feature = "testkit")]
-pub(crate) use {regexp::has_upper_case_literal as regex_has_upper_case_literal, run::rank};
+pub(crate) use {rank::rank, regexp::has_upper_case_literal as regex_has_upper_case_literal};
 
 use fuzzy::Fuzzy;
 use literal::Literal;
@@ -116,6 +117,7 @@ pub(crate) fn tier(span: &Range<usize>, field_len: usize) -> i64 {
     }
 }
 
+#[derive(Clone)]
 enum Matcher {
     Literal(Box<Literal>),
     Regex(Box<Pattern>),
@@ -124,7 +126,10 @@ enum Matcher {
     Nothing,
 }
 
-/// A prepared query: parsed once, used for every field.
+/// A prepared query: parsed once, used for every field. A clone is cheap: what was compiled is shared,
+/// but each clone has its own scratch space for its regexes, so a thread searching with its own clone
+/// never waits for another's.
+#[derive(Clone)]
 pub struct Query {
     text: String,
     mode: Mode,

@@ -21,6 +21,7 @@ use super::scan::Prefilter;
 /// Compiled programs are capped, so a pathological pattern is an error rather than a memory hog.
 const SIZE_LIMIT: usize = 64 << 20;
 
+#[derive(Clone)]
 pub(crate) struct Pattern {
     regex: Regex,
     /// Whether a match found in the arena can be trusted for the field it lies in.

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::fuzzy::Scores;
+use super::rank;
 use super::scan::{self, FieldHit};
 use super::{Found, Hit, Matcher, Query, QueryError, Scope, SearchError, query};
 use crate::catalog::arena::Arena;
@@ -38,12 +39,19 @@ pub fn search(
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
+                // The regex crate lends scratch space to threads other than a regex's first user
+                // through a locked pool, which costs more than a search step; a clone has its own.
+                let query = query.clone();
+                let query = &query;
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(i) else { break };
-                    let Some(hits) = run_job(catalog, query, job, cancel) else {
+                    let Some(mut hits) = run_job(catalog, query, job, cancel) else {
                         break;
                     };
+                    if within.is_none() {
+                        rank::rank_chunk(&mut hits);
+                    }
                     done.lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
                         .push((i, hits));
@@ -59,86 +67,17 @@ pub fn search(
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     done.sort_unstable_by_key(|(i, _)| *i);
     let chunks: Vec<Vec<Hit>> = done.into_iter().map(|(_, h)| h).collect();
-    Ok(ranked(&chunks))
+    // Jobs over records cover the catalog in order; an earlier query's hits come in its ranking.
+    Ok(match within {
+        None => rank::merged(&chunks),
+        Some(_) => rank::sorted(&chunks),
+    })
 }
 
 /// Checks the query against a catalog without running it: fails as [`search`] would when the query's
 /// column is in none of the databases of the scope. Cheap enough for every keystroke.
 pub fn check(catalog: &Catalog, query: &Query, scope: Scope) -> Result<(), QueryError> {
     targets(catalog, query, scope).map(drop)
-}
-
-/// Key hits first, then by score, then in catalog order (a total order: no two hits share a record).
-/// Ranked in chunks of a few hits, as a search collects them, so that tests see chunk edges too.
-pub(crate) fn rank(hits: &mut [Hit]) {
-    let chunks: Vec<Vec<Hit>> = hits.chunks(97).map(<[Hit]>::to_vec).collect();
-    hits.copy_from_slice(&ranked(&chunks));
-}
-
-/// The hits of all chunks, one after the other, ranked as [`rank`] says.
-fn ranked(chunks: &[Vec<Hit>]) -> Vec<Hit> {
-    if let Some(ranked) = ranked_in_buckets(chunks) {
-        return ranked;
-    }
-    let mut hits: Vec<Hit> = chunks.iter().flatten().copied().collect();
-    hits.sort_unstable_by(|a, b| {
-        b.is_key()
-            .cmp(&a.is_key())
-            .then(b.score.cmp(&a.score))
-            .then(a.database.cmp(&b.database))
-            .then(a.record.cmp(&b.record))
-    });
-    hits
-}
-
-/// Most (kind, score) buckets [`ranked_in_buckets`] uses: fuzzy scores of one pattern span a few hundred.
-const MAX_BUCKETS: usize = 1 << 16;
-
-/// Ranks hits that are in catalog order already (as a search collects them) with a stable counting sort
-/// by (kind, score): linear, and the same order as the comparison, since ties keep catalog order.
-/// Substring and regex hits have three scores, fuzzy ones a narrow range. `None` when they are out of
-/// catalog order or their scores spread too wide.
-fn ranked_in_buckets(chunks: &[Vec<Hit>]) -> Option<Vec<Hit>> {
-    let hits = || chunks.iter().flatten();
-    // One pass for the order and the score range.
-    let (mut low, mut high) = (i64::MAX, i64::MIN);
-    let mut previous: Option<(usize, usize)> = None;
-    for h in hits() {
-        let at = (h.database, h.record);
-        if previous.is_some_and(|p| p >= at) {
-            return None;
-        }
-        previous = Some(at);
-        low = low.min(h.score);
-        high = high.max(h.score);
-    }
-    let Some(first) = hits().next() else {
-        return Some(Vec::new());
-    };
-    let scores = high
-        .checked_sub(low)
-        .and_then(|d| usize::try_from(d).ok())
-        .and_then(|d| d.checked_add(1))
-        .filter(|&n| n <= MAX_BUCKETS / 2)?;
-    // Key hits' buckets first, each kind's from the highest score down.
-    let bucket = |h: &Hit| usize::from(!h.is_key()) * scores + (high - h.score) as usize;
-    let mut starts = vec![0usize; 2 * scores];
-    for h in hits() {
-        starts[bucket(h)] += 1;
-    }
-    let mut at = 0;
-    for start in &mut starts {
-        let n = *start;
-        *start = at;
-        at += n;
-    }
-    let mut ranked = vec![*first; at];
-    for h in hits() {
-        let b = bucket(h);
-        ranked[starts[b]] = *h;
-        starts[b] += 1;
-    }
-    Some(ranked)
 }
 
 /// A database to search and the field to look at: `None` for every field.
@@ -237,7 +176,7 @@ fn run_job(catalog: &Catalog, query: &Query, job: &Job, cancel: &AtomicBool) -> 
     if cancel.load(Ordering::Relaxed) {
         return None;
     }
-    let mut hits = Vec::new();
+    let mut hits: Vec<Hit> = Vec::new();
     match job {
         Job::Records {
             database,
@@ -267,7 +206,18 @@ fn run_job(catalog: &Catalog, query: &Query, job: &Job, cancel: &AtomicBool) -> 
                 };
                 let scores = RefCell::new(Scores::default());
                 let check = |field: &str| query.find_scored(field, &mut scores.borrow_mut());
-                let mut found = Vec::new();
+                // A record's fields come together and in order: the best score wins, the earlier on ties.
+                let mut keep = |found: FieldHit| {
+                    let new = hit(found.record, found.field, found.found);
+                    match hits.last_mut() {
+                        Some(last) if last.record == new.record => {
+                            if new.score > last.score {
+                                *last = new;
+                            }
+                        }
+                        _ => hits.push(new),
+                    }
+                };
                 scan::scan(
                     db,
                     records.clone(),
@@ -275,23 +225,8 @@ fn run_job(catalog: &Catalog, query: &Query, job: &Job, cancel: &AtomicBool) -> 
                     &check,
                     fields,
                     cancel,
-                    &mut found,
+                    &mut keep,
                 )?;
-                // A record's fields come together and in order: the best score wins, the earlier on ties.
-                let mut found = found.into_iter().peekable();
-                while let Some(mut best) = found.next() {
-                    while let Some(next) = found.next_if(|n| n.record == best.record) {
-                        if next.found.score > best.found.score {
-                            best = next;
-                        }
-                    }
-                    let FieldHit {
-                        record,
-                        field,
-                        found,
-                    } = best;
-                    hits.push(hit(record, field, found));
-                }
             } else {
                 for (n, record) in records.clone().enumerate() {
                     if n % 1024 == 0 && cancel.load(Ordering::Relaxed) {

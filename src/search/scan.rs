@@ -47,7 +47,7 @@ pub(crate) fn scan(
     check: &dyn Fn(&str) -> Option<Found>,
     fields: Fields,
     cancel: &AtomicBool,
-    out: &mut Vec<FieldHit>,
+    out: &mut dyn FnMut(FieldHit),
 ) -> Option<()> {
     let arena = Arena::of(db);
     let end_record = range.end.min(db.len());
@@ -91,7 +91,7 @@ impl Cursor {
         prefilter: &dyn Prefilter,
         check: &dyn Fn(&str) -> Option<Found>,
         fields: Fields,
-        out: &mut Vec<FieldHit>,
+        out: &mut dyn FnMut(FieldHit),
     ) -> Option<Self> {
         if self.pos >= self.end {
             return None;
@@ -113,7 +113,7 @@ impl Cursor {
         };
         match hit {
             Some(found) => {
-                out.push(FieldHit {
+                out(FieldHit {
                     record,
                     field: field - first,
                     found,
