@@ -908,3 +908,87 @@ fn export_asks_where_and_never_replaces_a_file() {
     assert!(app.timing.export_to.is_none());
     assert!(settle(&mut app).is_empty());
 }
+
+/// Finds `Eagle` in `animals` afresh and returns the rows holding its hits.
+fn find_eagle(app: &mut App) -> Vec<usize> {
+    press(app, KeyCode::Esc);
+    app.update(Action::Focus(Pane::Records));
+    press(app, KeyCode::Char('/'));
+    for c in "Eagle".chars() {
+        press(app, KeyCode::Char(c));
+    }
+    settle(app);
+    press(app, KeyCode::Enter);
+    assert_eq!(
+        app.records.intent,
+        backstore::tui::state::records::Intent::Find
+    );
+    let rows = app.records.hit_rows.clone();
+    assert!(rows.len() >= 2, "{rows:?}");
+    rows
+}
+
+/// Every way a find is dropped drops the rows holding its hits with it, at once: n and N never go to the
+/// rows of hits no longer shown, not even while the search that replaces them runs.
+#[test]
+fn every_way_a_find_is_dropped_drops_its_hit_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    app.update(Action::Down); // animals
+    let dropped = |app: &mut App, how: &str| {
+        assert!(app.records.applied.is_none(), "{how}: the hits go");
+        assert!(app.records.hit_rows.is_empty(), "{how}: their rows go too");
+        assert!(app.records.hit_fields.is_empty(), "{how}: and their fields");
+        let at = app.records.cursor.pos;
+        app.update(Action::NextHit);
+        assert_eq!(app.records.cursor.pos, at, "{how}: n has nowhere to go");
+    };
+    // Another scope: the search runs again across all databases.
+    find_eagle(&mut app);
+    app.update(Action::ToggleScope);
+    dropped(&mut app, "scope");
+    settle(&mut app);
+    app.update(Action::ToggleScope);
+    settle(&mut app);
+    // Another mode.
+    find_eagle(&mut app);
+    app.update(Action::CycleMode);
+    dropped(&mut app, "mode");
+    settle(&mut app);
+    app.update(Action::CycleMode);
+    app.update(Action::CycleMode);
+    settle(&mut app);
+    assert_eq!(app.records.mode, backstore::search::Mode::Substring);
+    // The text typed away.
+    find_eagle(&mut app);
+    app.update(Action::ClearInput);
+    dropped(&mut app, "empty text");
+    // A filter by value from the frequency table.
+    find_eagle(&mut app);
+    app.update(Action::AcceptInput);
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Char('F'));
+    settle(&mut app);
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        app.records.applied.is_none(),
+        "filter by value: the hits go"
+    );
+    assert!(
+        app.records.hit_rows.is_empty(),
+        "filter by value: their rows go too"
+    );
+    settle(&mut app);
+    assert!(app.records.filtered());
+    // Another database: the search runs again there.
+    app.update(Action::CycleMode);
+    app.update(Action::CycleMode);
+    settle(&mut app);
+    find_eagle(&mut app);
+    app.update(Action::AcceptInput);
+    app.update(Action::Focus(Pane::Databases));
+    app.update(Action::Down);
+    assert_eq!(app.records.db, Some(2));
+    dropped(&mut app, "database");
+}

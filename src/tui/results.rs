@@ -176,7 +176,7 @@ impl App {
             self.push(super::app::Effect::Arrange(job));
         }
         if self.records.input.trim().is_empty() {
-            discard(self.records.applied.take());
+            self.records.drop_hits();
         } else {
             self.search(true);
         }

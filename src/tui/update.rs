@@ -341,10 +341,8 @@ impl App {
         }
         self.records.select(&catalog, db);
         if self.records.scope == SearchScope::Database {
-            if self.records.input.trim().is_empty() {
-                super::state::discard::discard(self.records.applied.take());
-            } else {
-                super::state::discard::discard(self.records.applied.take());
+            self.records.drop_hits();
+            if !self.records.input.trim().is_empty() {
                 self.search(false);
             }
         }
@@ -513,7 +511,7 @@ impl App {
             SearchScope::Database => SearchScope::All,
             SearchScope::All => SearchScope::Database,
         };
-        super::state::discard::discard(self.records.applied.take());
+        self.records.drop_hits();
         self.search(false);
     }
 

@@ -196,7 +196,7 @@ impl RecordsPane {
     pub fn cycle_mode(&mut self) {
         let i = Mode::ALL.iter().position(|m| *m == self.mode).unwrap_or(0);
         self.mode = Mode::ALL[(i + 1) % Mode::ALL.len()];
-        discard(self.applied.take());
+        self.drop_hits();
     }
 
     pub fn scope_for(&self, scope: SearchScope) -> Option<search::Scope> {
@@ -218,7 +218,7 @@ impl RecordsPane {
         }
         self.error = None;
         if self.input.trim().is_empty() {
-            discard(self.applied.take());
+            self.drop_hits();
             self.cursor.follow(self.len(catalog), self.height);
             return None;
         }
@@ -324,17 +324,24 @@ impl RecordsPane {
         None
     }
 
+    /// Drops the applied search's hits with the rows holding them and the fields that matched there:
+    /// every path that drops a search comes here, so n/N never go to the rows of hits no longer shown.
+    pub fn drop_hits(&mut self) {
+        let rows = std::mem::take(&mut self.hit_rows);
+        let fields = std::mem::take(&mut self.hit_fields);
+        discard((self.applied.take(), rows, fields));
+    }
+
     /// Drops the search: typed text, pending job and applied hits.
     pub fn clear_search(&mut self, catalog: &Catalog) {
-        discard(std::mem::take(&mut self.hit_rows));
-        self.hit_fields = Vec::new();
         if let Some(p) = self.pending.take() {
             p.cancel.store(true, Ordering::Relaxed);
         }
+        // `was` is read from the rows shown, so the hits go only after.
         let was = self.current(catalog);
         self.input.clear();
         self.editing = false;
-        discard(self.applied.take());
+        self.drop_hits();
         self.error = None;
         // Stay on the record the cursor was on, as less does when a filter goes.
         let pos = match was {

@@ -86,9 +86,7 @@ impl RecordsPane {
                 .as_ref()
                 .is_some_and(|a| a.scope == SearchScope::Database)
             {
-                super::discard::discard(self.applied.take());
-                self.hit_rows.clear();
-                self.hit_fields.clear();
+                self.drop_hits();
             }
         }
     }
