@@ -179,8 +179,11 @@ fn next_hit_by_walking(app: &App, forward: bool) -> Option<usize> {
     } else {
         rows.iter().rev().find(|row| **row < at).or(rows.last())
     };
-    // Until a reload's search comes back, the rows of the old data may pass the end of the new.
-    found.map(|row| (*row).min(r.len(catalog) - 1))
+    // Rows of hits found in older data never stay: each one is a row of the data shown.
+    found.map(|row| {
+        assert!(*row < r.len(catalog), "row {row} of {}", r.len(catalog));
+        *row
+    })
 }
 
 fn shown_records(app: &App) -> Vec<usize> {
@@ -391,7 +394,8 @@ proptest! {
         workers.settle(&mut app);
         hits_follow_the_sort(&app);
         // Settled, a filter shows what a fresh search sorted by the library shows.
-        // (A query the data no longer allows leaves the last hits shown, with its error.)
+        // (A query that cannot run leaves the hits of the last one shown, with its error; a query the new
+        // data no longer allows shows its error and no hits.)
         if app.records.filtered() && !app.records.across() && app.records.error.is_none() {
             prop_assert_eq!(Some(shown_records(&app)), expected_rows(&app));
         }

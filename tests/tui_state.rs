@@ -992,3 +992,114 @@ fn every_way_a_find_is_dropped_drops_its_hit_rows() {
     assert_eq!(app.records.db, Some(2));
     dropped(&mut app, "database");
 }
+
+/// `things.csv` with `rows` records keyed `k0`, `k1`, ...: the name `old` from row `from` on, `x0`, `x1`,
+/// ... before it.
+fn things(rows: usize, from: usize) -> String {
+    let mut csv = String::from("version,key,name\n");
+    for i in 0..rows {
+        let name = if i >= from {
+            "old".to_string()
+        } else {
+            format!("x{i}")
+        };
+        csv.push_str(&format!("v0.1.0,k{i},{name}\n"));
+    }
+    csv
+}
+
+/// Hands the app a load of `csv` as the only database, as the worker would.
+fn load_things(app: &mut App, kind: LoadKind, csv: &str, report: &backstore::cache::LoadReport) {
+    let bytes = tar_gz(&[("things.csv", csv)]);
+    let catalog = backstore::catalog::build(&bytes, &Limits::default())
+        .unwrap()
+        .0;
+    app.done(Done::Loaded {
+        kind,
+        result: Ok(backstore::cache::Loaded {
+            catalog: Arc::new(catalog),
+            report: report.clone(),
+        }),
+    });
+}
+
+/// The records shown, by position in their database.
+fn shown_records(app: &App) -> Vec<usize> {
+    let catalog = app.data.catalog.as_ref().unwrap();
+    (0..app.records.len(catalog))
+        .map(|i| app.records.row(i).unwrap().record)
+        .collect()
+}
+
+/// A reload brings other data: the hits found in the old data are never shown or used, the search runs
+/// again on the new data ("searching" meanwhile), and the cursor stays inside the new rows.
+#[test]
+fn a_reload_drops_the_hits_of_the_old_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = manager(dir.path()).load_or_build().unwrap().report;
+    let mut app = App::new("test".into(), UNIX_EPOCH);
+    app.update(Action::Resize(120, 40));
+    load_things(&mut app, LoadKind::Startup, &things(30, 20), &report);
+    app.update(Action::Focus(Pane::Records));
+    // A find whose hits are the last ten rows, the cursor on the last.
+    press(&mut app, KeyCode::Char('/'));
+    for c in "old".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    settle(&mut app);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.records.hit_rows, (20..30).collect::<Vec<_>>());
+    press(&mut app, KeyCode::Char('N'));
+    assert_eq!(app.records.cursor.pos, 29);
+    // Five rows now, `old` only in the last.
+    load_things(&mut app, LoadKind::Reload, &things(5, 4), &report);
+    let catalog = app.data.catalog.clone().unwrap();
+    assert!(app.records.applied.is_none(), "the old hits are not shown");
+    assert!(app.records.hit_rows.is_empty(), "nor their rows");
+    assert!(app.records.searching());
+    assert!(screen(&app).contains("searching"), "{}", screen(&app));
+    assert!(app.records.current(&catalog).is_some_and(|r| r.record < 5));
+    press(&mut app, KeyCode::Char('n'));
+    assert!(app.records.cursor.pos < 5, "n stays in the new rows");
+    settle(&mut app);
+    assert_eq!(app.records.hit_rows, vec![4]);
+    // A filter: its rows are the hits, and none of the old ones shows after a reload.
+    press(&mut app, KeyCode::Esc);
+    load_things(&mut app, LoadKind::Reload, &things(30, 20), &report);
+    settle(&mut app);
+    press(&mut app, KeyCode::Char('&'));
+    for c in "old".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    settle(&mut app);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('G'));
+    assert_eq!(shown_records(&app), (20..30).collect::<Vec<_>>());
+    load_things(&mut app, LoadKind::Reload, &things(5, 4), &report);
+    assert!(app.records.searching());
+    assert!(
+        shown_records(&app).iter().all(|r| *r < 5),
+        "{:?}",
+        shown_records(&app)
+    );
+    let catalog = app.data.catalog.clone().unwrap();
+    assert!(app.records.current(&catalog).is_some());
+    settle(&mut app);
+    assert!(app.records.filtered());
+    assert_eq!(shown_records(&app), vec![4]);
+    // A filter the new data cannot run (no such column) shows why, and none of the old hits.
+    press(&mut app, KeyCode::Char('&'));
+    app.update(Action::ClearInput);
+    for c in "name:old".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    settle(&mut app);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(shown_records(&app), vec![4]);
+    let other = "version,key,colour\nv0.1.0,a,red\nv0.1.0,b,old\n";
+    load_things(&mut app, LoadKind::Reload, other, &report);
+    settle(&mut app);
+    assert!(app.records.error.is_some(), "the unknown column is named");
+    assert!(app.records.applied.is_none(), "the old hits are not shown");
+    assert_eq!(shown_records(&app), vec![0, 1]);
+}

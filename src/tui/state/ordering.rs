@@ -46,12 +46,16 @@ impl RecordsPane {
         self.switch_to(catalog, Some(to))
     }
 
-    /// The same sort made again on new data (after a reload); the archive's order shows meanwhile, as the
-    /// old order belongs to the old data.
-    pub fn sort_again(&mut self, catalog: &Arc<Catalog>) -> (Option<SortJob>, Option<ArrangeJob>) {
+    /// New data (after a reload): the hits and the order found in the old data go at once, as their rows
+    /// are not the new data's; the cursor stays on its row within the new rows, and the same sort is made
+    /// again (the archive's order shows meanwhile). The caller searches the new data again.
+    pub fn reloaded(&mut self, catalog: &Arc<Catalog>) -> Option<SortJob> {
+        self.drop_hits();
         let job = self.sort.again(catalog);
-        let arrange = self.switch_to(catalog, None);
-        (job, arrange)
+        self.sort.show(None);
+        let len = self.len(catalog);
+        self.cursor.follow(len, self.height);
+        job
     }
 
     /// Whether the applied search's hits follow `to` already, or need no order (across all databases).
