@@ -401,3 +401,68 @@ proptest! {
         }
     }
 }
+
+/// Sorts (or unsorts) and checks the cursor stayed on its record; returns the row it was on.
+fn sort_and_follow(app: &mut App, workers: &mut Workers, action: Action) -> usize {
+    let record = |app: &App| {
+        let catalog = app.data.catalog.as_ref().unwrap();
+        app.records.current(catalog).unwrap().record
+    };
+    let (was, row) = (record(app), app.records.cursor.pos);
+    app.update(action);
+    workers.settle(app);
+    hits_follow_the_sort(app);
+    assert_eq!(record(app), was, "the cursor stays on its record");
+    row
+}
+
+/// Turning a sort on, changing it and turning it off all keep the cursor on the record it was on (the
+/// row moves with it), unfiltered and filtered alike.
+#[test]
+fn the_cursor_follows_its_record_when_the_sort_comes_changes_or_goes() {
+    // Every `n` differs and runs against the archive's order; names repeat, so their sort has ties.
+    let rows: Vec<(u8, u8)> = (0..30).map(|i| ((i * 5) % 6, 29 - i)).collect();
+    let first = catalog(&rows, 0);
+    let mut app = app(&first);
+    let mut workers = Workers::default();
+    for _ in 0..5 {
+        app.update(Action::Down);
+    }
+    for _ in 0..3 {
+        app.update(Action::Right);
+    }
+    // By `n` and off; by `n`, then by name, then off.
+    sort_and_follow(&mut app, &mut workers, Action::SortAscending);
+    assert_eq!(app.records.cursor.pos, 24, "the row moved with the record");
+    sort_and_follow(&mut app, &mut workers, Action::SortAscending);
+    assert!(app.records.sort.current.is_none());
+    assert_eq!(app.records.cursor.pos, 5, "back on the record's own row");
+    sort_and_follow(&mut app, &mut workers, Action::SortAscending);
+    app.update(Action::Left);
+    sort_and_follow(&mut app, &mut workers, Action::SortDescending);
+    sort_and_follow(&mut app, &mut workers, Action::SortDescending);
+    assert!(app.records.sort.current.is_none());
+    assert_eq!(app.records.cursor.pos, 5, "back on the record's own row");
+    // A filter, whose hits are in the search's ranking unsorted: on, changed, off.
+    app.update(Action::StartFilter);
+    app.update(Action::Input('a'));
+    app.update(Action::AcceptInput);
+    workers.settle(&mut app);
+    assert!(app.records.filtered());
+    for _ in 0..7 {
+        app.update(Action::Down);
+    }
+    let unsorted = app.records.cursor.pos;
+    app.update(Action::Right);
+    sort_and_follow(&mut app, &mut workers, Action::SortAscending);
+    let sorted = app.records.cursor.pos;
+    app.update(Action::Left);
+    sort_and_follow(&mut app, &mut workers, Action::SortAscending);
+    sort_and_follow(&mut app, &mut workers, Action::SortAscending);
+    assert!(app.records.sort.current.is_none());
+    assert_ne!(sorted, unsorted, "the sorted row was another");
+    assert_eq!(
+        app.records.cursor.pos, unsorted,
+        "back on the hit's own row"
+    );
+}

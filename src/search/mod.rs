@@ -51,6 +51,17 @@ impl Hit {
     pub fn is_key(&self) -> bool {
         self.field == 0
     }
+
+    /// The order a search ranks its hits in: key hits first, then by score, then in catalog order. Total
+    /// over one search's hits (no two share a record), so a hit can be found among them by bisection.
+    pub fn cmp_rank(&self, other: &Hit) -> std::cmp::Ordering {
+        other
+            .is_key()
+            .cmp(&self.is_key())
+            .then(other.score.cmp(&self.score))
+            .then(self.database.cmp(&other.database))
+            .then(self.record.cmp(&other.record))
+    }
 }
 
 /// A byte range within one field (fields are shorter than 4 GiB: the arena's offsets are u32).

@@ -81,13 +81,7 @@ fn ranked(chunks: &[Vec<Hit>]) -> Vec<Hit> {
         return ranked;
     }
     let mut hits: Vec<Hit> = chunks.iter().flatten().copied().collect();
-    hits.sort_unstable_by(|a, b| {
-        b.is_key()
-            .cmp(&a.is_key())
-            .then(b.score.cmp(&a.score))
-            .then(a.database.cmp(&b.database))
-            .then(a.record.cmp(&b.record))
-    });
+    hits.sort_unstable_by(Hit::cmp_rank);
     hits
 }
 
