@@ -109,8 +109,9 @@ impl Workers {
         let effect = self.effects.remove(i % self.effects.len());
         match effect {
             Effect::Search(job) => {
-                let found = job.run();
-                app.done(Done::SearchDone { id: job.id, found });
+                if let Some(result) = job.run() {
+                    app.done(Done::SearchDone { id: job.id, result });
+                }
             }
             Effect::Sort(job) => {
                 if let Some(result) = job.run() {

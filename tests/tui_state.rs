@@ -11,10 +11,12 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use backstore::cache::report::PhaseTimings;
 use backstore::cache::{ArchiveSource, CacheManager, CacheState, ManagerOptions};
 use backstore::catalog::Limits;
+use backstore::search::{Mode, Query};
 use backstore::timing::Series;
 use backstore::tui::action::{Action, Done, LoadKind};
 use backstore::tui::app::{App, Effect, Job, Overlay, Pane, Question};
 use backstore::tui::keys::{self, BINDINGS, Context};
+use backstore::tui::state::find::{JobQuery, Searched};
 use backstore::tui::worker::{self, Activity, Event};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_common::settle;
@@ -127,10 +129,10 @@ fn search_narrows_keeps_and_clears() {
         panic!("typing starts a search")
     };
     assert!(first.within.is_none());
-    let found = first.run();
+    let result = first.run().expect("not cancelled");
     app.done(Done::SearchDone {
         id: first.id,
-        found,
+        result,
     });
     let broad = app.records.applied.as_ref().unwrap().hits.len();
     app.update(Action::Input('b'));
@@ -150,7 +152,10 @@ fn search_narrows_keeps_and_clears() {
     // The stale result arriving late is dropped.
     app.done(Done::SearchDone {
         id: second.id,
-        found: Some(backstore::tui::state::arrange::Found::default()),
+        result: Ok(Searched {
+            query: Arc::new(Query::new("ab", Mode::Substring).unwrap()),
+            found: backstore::tui::state::arrange::Found::default(),
+        }),
     });
     assert_eq!(app.records.applied.as_ref().unwrap().hits.len(), broad);
     settle(&mut app);
@@ -1102,4 +1107,85 @@ fn a_reload_drops_the_hits_of_the_old_data() {
     assert!(app.records.error.is_some(), "the unknown column is named");
     assert!(app.records.applied.is_none(), "the old hits are not shown");
     assert_eq!(shown_records(&app), vec![0, 1]);
+}
+
+/// The typed text leaves for the worker as it is: the query (a regex compiled, a searcher built) is made
+/// there, not on the UI thread. Why a pattern cannot be searched comes back from there to the prompt, and
+/// a result for text typed over since is dropped. An unknown column, a check of the catalog only, is
+/// still told at once.
+#[test]
+fn the_query_is_built_on_the_worker_and_its_error_comes_back_from_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    app.update(Action::Down); // animals
+    app.update(Action::Focus(Pane::Records));
+    press(&mut app, KeyCode::Char('/'));
+    app.update(Action::CycleMode);
+    assert_eq!(app.records.mode, Mode::Regex);
+    let typed = |app: &mut App, c: char| {
+        press(app, KeyCode::Char(c));
+        let mut effects = app.take_effects();
+        assert_eq!(effects.len(), 1, "one search per key");
+        let Some(Effect::Search(job)) = effects.pop() else {
+            panic!("the text leaves for a worker")
+        };
+        let JobQuery::Typed { text, mode } = &job.query else {
+            panic!("as text, not a query")
+        };
+        assert_eq!(
+            (text.as_str(), *mode),
+            (app.records.input.as_str(), Mode::Regex)
+        );
+        job
+    };
+    let first = typed(&mut app, '(');
+    assert!(
+        app.records.error.is_none(),
+        "not known before the worker says"
+    );
+    assert!(app.records.searching());
+    let second = typed(&mut app, 'a');
+    // The first one's error, from a worker that finished it before it saw the cancel: dropped.
+    let invalid = Query::new("(", Mode::Regex).unwrap_err();
+    app.done(Done::SearchDone {
+        id: first.id,
+        result: Err(invalid),
+    });
+    assert!(app.records.error.is_none());
+    assert!(app.records.searching());
+    let result = second.run().expect("not cancelled");
+    assert!(result.is_err());
+    app.done(Done::SearchDone {
+        id: second.id,
+        result,
+    });
+    assert!(!app.records.searching());
+    let error = app.records.error.clone().expect("the worker said why");
+    assert!(error.contains("invalid regex"), "{error}");
+    assert!(screen(&app).contains("invalid regex"), "{}", screen(&app));
+    // Finished, the pattern searches; the query built on the worker is the one applied.
+    let third = typed(&mut app, ')');
+    let result = third.run().expect("not cancelled");
+    app.done(Done::SearchDone {
+        id: third.id,
+        result,
+    });
+    assert!(app.records.error.is_none());
+    let applied = app.records.applied.as_ref().expect("the hits are shown");
+    assert_eq!(applied.query.text(), "(a)");
+    assert!(!applied.hits.is_empty());
+    // A column none of the databases has is told without a worker.
+    app.update(Action::ClearInput);
+    settle(&mut app);
+    for c in "nope:x".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    assert!(
+        app.take_effects()
+            .iter()
+            .all(|e| !matches!(e, Effect::Search(_))),
+        "no search leaves"
+    );
+    let error = app.records.error.clone().expect("told at once");
+    assert!(error.contains("unknown column"), "{error}");
 }

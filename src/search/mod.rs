@@ -23,7 +23,7 @@ mod scan;
 use std::ops::Range;
 
 pub use query::{Mode, QueryError};
-pub use run::{check, search};
+pub use run::{check, check_text, search};
 #[cfg(feature = "testkit")]
 pub(crate) use {regexp::has_upper_case_literal as regex_has_upper_case_literal, run::rank};
 
@@ -142,6 +142,17 @@ pub struct Query {
     column: Option<String>,
     pattern: String,
     matcher: Matcher,
+}
+
+/// A query shows as what it was built from: its matcher (a compiled regex, a searcher's tables) is no
+/// reading for people.
+impl std::fmt::Debug for Query {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Query")
+            .field("text", &self.text)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Query {

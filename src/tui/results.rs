@@ -39,9 +39,9 @@ impl App {
                     self.retry_load();
                 }
             }
-            Done::SearchDone { id, found } => {
+            Done::SearchDone { id, result } => {
                 if let Some(catalog) = self.data.catalog.clone()
-                    && let Some(job) = self.records.search_done(&catalog, id, found)
+                    && let Some(job) = self.records.search_done(&catalog, id, result)
                 {
                     self.push(super::app::Effect::Search(job));
                 }
