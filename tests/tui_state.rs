@@ -1189,3 +1189,46 @@ fn the_query_is_built_on_the_worker_and_its_error_comes_back_from_there() {
     let error = app.records.error.clone().expect("told at once");
     assert!(error.contains("unknown column"), "{error}");
 }
+
+/// `D` with no diff says why: a cache the start-up load found stale was rebuilt from the archive there and
+/// then, so nothing differs; a cache loaded fresh is simply not stale.
+#[test]
+fn show_diff_after_a_stale_cache_was_rebuilt_at_start_up_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("databases.tar.gz");
+    let options = || ManagerOptions {
+        source: ArchiveSource::Path(archive.clone()),
+        data_dir: Some(dir.path().join("data")),
+        limits: Limits::default(),
+    };
+    let toast = |app: &mut App| {
+        app.update(Action::ShowDiff);
+        assert_eq!(app.screen.overlay, Overlay::None, "no diff to show");
+        app.toast.clone().expect("D says why").text
+    };
+    std::fs::write(&archive, tar_gz(&[("things.csv", &things(3, 3))])).unwrap();
+    let mut app = loaded_app(&Arc::new(CacheManager::new(options())));
+    assert_eq!(
+        toast(&mut app),
+        "nothing to compare: the cache was just built from the archive"
+    );
+    let mut app = loaded_app(&Arc::new(CacheManager::new(options())));
+    assert_eq!(
+        toast(&mut app),
+        "nothing to compare: the cache is not stale"
+    );
+    // The archive changes before the next start: that start rebuilds the stale cache.
+    std::fs::write(&archive, tar_gz(&[("things.csv", &things(5, 2))])).unwrap();
+    let manager = Arc::new(CacheManager::new(options()));
+    let mut app = loaded_app(&manager);
+    let outcome = &app.data.report.as_ref().unwrap().outcome;
+    assert!(
+        outcome.reason().starts_with("archive hash differs"),
+        "rebuilt as stale: {outcome:?}"
+    );
+    assert!(!app.cache.stale());
+    assert_eq!(
+        toast(&mut app),
+        "nothing to compare: the stale cache was just rebuilt from the archive"
+    );
+}

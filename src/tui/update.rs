@@ -192,7 +192,8 @@ impl App {
             }
             Action::ShowDiff => match &self.cache.diff {
                 super::state::cache::DiffState::NotRun => {
-                    self.notify("nothing to compare: the cache is not stale");
+                    let outcome = self.data.report.as_ref().map(|r| &r.outcome);
+                    self.notify(self.cache.no_diff(outcome));
                 }
                 _ => self.screen.overlay = Overlay::Diff { scroll: 0 },
             },
