@@ -109,8 +109,9 @@ impl Workers {
         let effect = self.effects.remove(i % self.effects.len());
         match effect {
             Effect::Search(job) => {
-                let found = job.run();
-                app.done(Done::SearchDone { id: job.id, found });
+                if let Some(result) = job.run() {
+                    app.done(Done::SearchDone { id: job.id, result });
+                }
             }
             Effect::Sort(job) => {
                 if let Some(result) = job.run() {
@@ -179,8 +180,11 @@ fn next_hit_by_walking(app: &App, forward: bool) -> Option<usize> {
     } else {
         rows.iter().rev().find(|row| **row < at).or(rows.last())
     };
-    // Until a reload's search comes back, the rows of the old data may pass the end of the new.
-    found.map(|row| (*row).min(r.len(catalog) - 1))
+    // Rows of hits found in older data never stay: each one is a row of the data shown.
+    found.map(|row| {
+        assert!(*row < r.len(catalog), "row {row} of {}", r.len(catalog));
+        *row
+    })
 }
 
 fn shown_records(app: &App) -> Vec<usize> {
@@ -391,9 +395,75 @@ proptest! {
         workers.settle(&mut app);
         hits_follow_the_sort(&app);
         // Settled, a filter shows what a fresh search sorted by the library shows.
-        // (A query the data no longer allows leaves the last hits shown, with its error.)
+        // (A query that cannot run leaves the hits of the last one shown, with its error; a query the new
+        // data no longer allows shows its error and no hits.)
         if app.records.filtered() && !app.records.across() && app.records.error.is_none() {
             prop_assert_eq!(Some(shown_records(&app)), expected_rows(&app));
         }
     }
+}
+
+/// Sorts (or unsorts) and checks the cursor stayed on its record; returns the row it was on.
+fn sort_and_follow(app: &mut App, workers: &mut Workers, action: Action) -> usize {
+    let record = |app: &App| {
+        let catalog = app.data.catalog.as_ref().unwrap();
+        app.records.current(catalog).unwrap().record
+    };
+    let (was, row) = (record(app), app.records.cursor.pos);
+    app.update(action);
+    workers.settle(app);
+    hits_follow_the_sort(app);
+    assert_eq!(record(app), was, "the cursor stays on its record");
+    row
+}
+
+/// Turning a sort on, changing it and turning it off all keep the cursor on the record it was on (the
+/// row moves with it), unfiltered and filtered alike.
+#[test]
+fn the_cursor_follows_its_record_when_the_sort_comes_changes_or_goes() {
+    // Every `n` differs and runs against the archive's order; names repeat, so their sort has ties.
+    let rows: Vec<(u8, u8)> = (0..30).map(|i| ((i * 5) % 6, 29 - i)).collect();
+    let first = catalog(&rows, 0);
+    let mut app = app(&first);
+    let mut workers = Workers::default();
+    for _ in 0..5 {
+        app.update(Action::Down);
+    }
+    for _ in 0..3 {
+        app.update(Action::Right);
+    }
+    // By `n` and off; by `n`, then by name, then off.
+    sort_and_follow(&mut app, &mut workers, Action::SortAscending);
+    assert_eq!(app.records.cursor.pos, 24, "the row moved with the record");
+    sort_and_follow(&mut app, &mut workers, Action::SortAscending);
+    assert!(app.records.sort.current.is_none());
+    assert_eq!(app.records.cursor.pos, 5, "back on the record's own row");
+    sort_and_follow(&mut app, &mut workers, Action::SortAscending);
+    app.update(Action::Left);
+    sort_and_follow(&mut app, &mut workers, Action::SortDescending);
+    sort_and_follow(&mut app, &mut workers, Action::SortDescending);
+    assert!(app.records.sort.current.is_none());
+    assert_eq!(app.records.cursor.pos, 5, "back on the record's own row");
+    // A filter, whose hits are in the search's ranking unsorted: on, changed, off.
+    app.update(Action::StartFilter);
+    app.update(Action::Input('a'));
+    app.update(Action::AcceptInput);
+    workers.settle(&mut app);
+    assert!(app.records.filtered());
+    for _ in 0..7 {
+        app.update(Action::Down);
+    }
+    let unsorted = app.records.cursor.pos;
+    app.update(Action::Right);
+    sort_and_follow(&mut app, &mut workers, Action::SortAscending);
+    let sorted = app.records.cursor.pos;
+    app.update(Action::Left);
+    sort_and_follow(&mut app, &mut workers, Action::SortAscending);
+    sort_and_follow(&mut app, &mut workers, Action::SortAscending);
+    assert!(app.records.sort.current.is_none());
+    assert_ne!(sorted, unsorted, "the sorted row was another");
+    assert_eq!(
+        app.records.cursor.pos, unsorted,
+        "back on the hit's own row"
+    );
 }

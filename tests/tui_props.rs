@@ -295,8 +295,9 @@ fn play(steps: &[Step], size: (u16, u16), data: &Data) {
             Step::RunSearches => {
                 for job in searches.drain(..) {
                     let job: backstore::tui::state::records::SearchJob = job;
-                    let found = job.run();
-                    app.done(Done::SearchDone { id: job.id, found });
+                    if let Some(result) = job.run() {
+                        app.done(Done::SearchDone { id: job.id, result });
+                    }
                 }
                 for job in arranges.drain(..) {
                     let job: backstore::tui::state::arrange::ArrangeJob = job;

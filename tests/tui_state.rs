@@ -11,10 +11,12 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use backstore::cache::report::PhaseTimings;
 use backstore::cache::{ArchiveSource, CacheManager, CacheState, ManagerOptions};
 use backstore::catalog::Limits;
+use backstore::search::{Mode, Query};
 use backstore::timing::Series;
 use backstore::tui::action::{Action, Done, LoadKind};
 use backstore::tui::app::{App, Effect, Job, Overlay, Pane, Question};
 use backstore::tui::keys::{self, BINDINGS, Context};
+use backstore::tui::state::find::{JobQuery, Searched};
 use backstore::tui::worker::{self, Activity, Event};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_common::settle;
@@ -127,10 +129,10 @@ fn search_narrows_keeps_and_clears() {
         panic!("typing starts a search")
     };
     assert!(first.within.is_none());
-    let found = first.run();
+    let result = first.run().expect("not cancelled");
     app.done(Done::SearchDone {
         id: first.id,
-        found,
+        result,
     });
     let broad = app.records.applied.as_ref().unwrap().hits.len();
     app.update(Action::Input('b'));
@@ -150,7 +152,10 @@ fn search_narrows_keeps_and_clears() {
     // The stale result arriving late is dropped.
     app.done(Done::SearchDone {
         id: second.id,
-        found: Some(backstore::tui::state::arrange::Found::default()),
+        result: Ok(Searched {
+            query: Arc::new(Query::new("ab", Mode::Substring).unwrap()),
+            found: backstore::tui::state::arrange::Found::default(),
+        }),
     });
     assert_eq!(app.records.applied.as_ref().unwrap().hits.len(), broad);
     settle(&mut app);
@@ -907,4 +912,323 @@ fn export_asks_where_and_never_replaces_a_file() {
     press(&mut app, KeyCode::Esc);
     assert!(app.timing.export_to.is_none());
     assert!(settle(&mut app).is_empty());
+}
+
+/// Finds `Eagle` in `animals` afresh and returns the rows holding its hits.
+fn find_eagle(app: &mut App) -> Vec<usize> {
+    press(app, KeyCode::Esc);
+    app.update(Action::Focus(Pane::Records));
+    press(app, KeyCode::Char('/'));
+    for c in "Eagle".chars() {
+        press(app, KeyCode::Char(c));
+    }
+    settle(app);
+    press(app, KeyCode::Enter);
+    assert_eq!(
+        app.records.intent,
+        backstore::tui::state::records::Intent::Find
+    );
+    let rows = app.records.hit_rows.clone();
+    assert!(rows.len() >= 2, "{rows:?}");
+    rows
+}
+
+/// Every way a find is dropped drops the rows holding its hits with it, at once: n and N never go to the
+/// rows of hits no longer shown, not even while the search that replaces them runs.
+#[test]
+fn every_way_a_find_is_dropped_drops_its_hit_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    app.update(Action::Down); // animals
+    let dropped = |app: &mut App, how: &str| {
+        assert!(app.records.applied.is_none(), "{how}: the hits go");
+        assert!(app.records.hit_rows.is_empty(), "{how}: their rows go too");
+        assert!(app.records.hit_fields.is_empty(), "{how}: and their fields");
+        let at = app.records.cursor.pos;
+        app.update(Action::NextHit);
+        assert_eq!(app.records.cursor.pos, at, "{how}: n has nowhere to go");
+    };
+    // Another scope: the search runs again across all databases.
+    find_eagle(&mut app);
+    app.update(Action::ToggleScope);
+    dropped(&mut app, "scope");
+    settle(&mut app);
+    app.update(Action::ToggleScope);
+    settle(&mut app);
+    // Another mode.
+    find_eagle(&mut app);
+    app.update(Action::CycleMode);
+    dropped(&mut app, "mode");
+    settle(&mut app);
+    app.update(Action::CycleMode);
+    app.update(Action::CycleMode);
+    settle(&mut app);
+    assert_eq!(app.records.mode, backstore::search::Mode::Substring);
+    // The text typed away.
+    find_eagle(&mut app);
+    app.update(Action::ClearInput);
+    dropped(&mut app, "empty text");
+    // A filter by value from the frequency table.
+    find_eagle(&mut app);
+    app.update(Action::AcceptInput);
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Char('F'));
+    settle(&mut app);
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        app.records.applied.is_none(),
+        "filter by value: the hits go"
+    );
+    assert!(
+        app.records.hit_rows.is_empty(),
+        "filter by value: their rows go too"
+    );
+    settle(&mut app);
+    assert!(app.records.filtered());
+    // Another database: the search runs again there.
+    app.update(Action::CycleMode);
+    app.update(Action::CycleMode);
+    settle(&mut app);
+    find_eagle(&mut app);
+    app.update(Action::AcceptInput);
+    app.update(Action::Focus(Pane::Databases));
+    app.update(Action::Down);
+    assert_eq!(app.records.db, Some(2));
+    dropped(&mut app, "database");
+}
+
+/// `things.csv` with `rows` records keyed `k0`, `k1`, ...: the name `old` from row `from` on, `x0`, `x1`,
+/// ... before it.
+fn things(rows: usize, from: usize) -> String {
+    let mut csv = String::from("version,key,name\n");
+    for i in 0..rows {
+        let name = if i >= from {
+            "old".to_string()
+        } else {
+            format!("x{i}")
+        };
+        csv.push_str(&format!("v0.1.0,k{i},{name}\n"));
+    }
+    csv
+}
+
+/// Hands the app a load of `csv` as the only database, as the worker would.
+fn load_things(app: &mut App, kind: LoadKind, csv: &str, report: &backstore::cache::LoadReport) {
+    let bytes = tar_gz(&[("things.csv", csv)]);
+    let catalog = backstore::catalog::build(&bytes, &Limits::default())
+        .unwrap()
+        .0;
+    app.done(Done::Loaded {
+        kind,
+        result: Ok(backstore::cache::Loaded {
+            catalog: Arc::new(catalog),
+            report: report.clone(),
+        }),
+    });
+}
+
+/// The records shown, by position in their database.
+fn shown_records(app: &App) -> Vec<usize> {
+    let catalog = app.data.catalog.as_ref().unwrap();
+    (0..app.records.len(catalog))
+        .map(|i| app.records.row(i).unwrap().record)
+        .collect()
+}
+
+/// A reload brings other data: the hits found in the old data are never shown or used, the search runs
+/// again on the new data ("searching" meanwhile), and the cursor stays inside the new rows.
+#[test]
+fn a_reload_drops_the_hits_of_the_old_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = manager(dir.path()).load_or_build().unwrap().report;
+    let mut app = App::new("test".into(), UNIX_EPOCH);
+    app.update(Action::Resize(120, 40));
+    load_things(&mut app, LoadKind::Startup, &things(30, 20), &report);
+    app.update(Action::Focus(Pane::Records));
+    // A find whose hits are the last ten rows, the cursor on the last.
+    press(&mut app, KeyCode::Char('/'));
+    for c in "old".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    settle(&mut app);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.records.hit_rows, (20..30).collect::<Vec<_>>());
+    press(&mut app, KeyCode::Char('N'));
+    assert_eq!(app.records.cursor.pos, 29);
+    // Five rows now, `old` only in the last.
+    load_things(&mut app, LoadKind::Reload, &things(5, 4), &report);
+    let catalog = app.data.catalog.clone().unwrap();
+    assert!(app.records.applied.is_none(), "the old hits are not shown");
+    assert!(app.records.hit_rows.is_empty(), "nor their rows");
+    assert!(app.records.searching());
+    assert!(screen(&app).contains("searching"), "{}", screen(&app));
+    assert!(app.records.current(&catalog).is_some_and(|r| r.record < 5));
+    press(&mut app, KeyCode::Char('n'));
+    assert!(app.records.cursor.pos < 5, "n stays in the new rows");
+    settle(&mut app);
+    assert_eq!(app.records.hit_rows, vec![4]);
+    // A filter: its rows are the hits, and none of the old ones shows after a reload.
+    press(&mut app, KeyCode::Esc);
+    load_things(&mut app, LoadKind::Reload, &things(30, 20), &report);
+    settle(&mut app);
+    press(&mut app, KeyCode::Char('&'));
+    for c in "old".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    settle(&mut app);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('G'));
+    assert_eq!(shown_records(&app), (20..30).collect::<Vec<_>>());
+    load_things(&mut app, LoadKind::Reload, &things(5, 4), &report);
+    assert!(app.records.searching());
+    assert!(
+        shown_records(&app).iter().all(|r| *r < 5),
+        "{:?}",
+        shown_records(&app)
+    );
+    let catalog = app.data.catalog.clone().unwrap();
+    assert!(app.records.current(&catalog).is_some());
+    settle(&mut app);
+    assert!(app.records.filtered());
+    assert_eq!(shown_records(&app), vec![4]);
+    // A filter the new data cannot run (no such column) shows why, and none of the old hits.
+    press(&mut app, KeyCode::Char('&'));
+    app.update(Action::ClearInput);
+    for c in "name:old".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    settle(&mut app);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(shown_records(&app), vec![4]);
+    let other = "version,key,colour\nv0.1.0,a,red\nv0.1.0,b,old\n";
+    load_things(&mut app, LoadKind::Reload, other, &report);
+    settle(&mut app);
+    assert!(app.records.error.is_some(), "the unknown column is named");
+    assert!(app.records.applied.is_none(), "the old hits are not shown");
+    assert_eq!(shown_records(&app), vec![0, 1]);
+}
+
+/// The typed text leaves for the worker as it is: the query (a regex compiled, a searcher built) is made
+/// there, not on the UI thread. Why a pattern cannot be searched comes back from there to the prompt, and
+/// a result for text typed over since is dropped. An unknown column, a check of the catalog only, is
+/// still told at once.
+#[test]
+fn the_query_is_built_on_the_worker_and_its_error_comes_back_from_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = loaded_app(&manager(dir.path()));
+    app.update(Action::Down); // animals
+    app.update(Action::Focus(Pane::Records));
+    press(&mut app, KeyCode::Char('/'));
+    app.update(Action::CycleMode);
+    assert_eq!(app.records.mode, Mode::Regex);
+    let typed = |app: &mut App, c: char| {
+        press(app, KeyCode::Char(c));
+        let mut effects = app.take_effects();
+        assert_eq!(effects.len(), 1, "one search per key");
+        let Some(Effect::Search(job)) = effects.pop() else {
+            panic!("the text leaves for a worker")
+        };
+        let JobQuery::Typed { text, mode } = &job.query else {
+            panic!("as text, not a query")
+        };
+        assert_eq!(
+            (text.as_str(), *mode),
+            (app.records.input.as_str(), Mode::Regex)
+        );
+        job
+    };
+    let first = typed(&mut app, '(');
+    assert!(
+        app.records.error.is_none(),
+        "not known before the worker says"
+    );
+    assert!(app.records.searching());
+    let second = typed(&mut app, 'a');
+    // The first one's error, from a worker that finished it before it saw the cancel: dropped.
+    let invalid = Query::new("(", Mode::Regex).unwrap_err();
+    app.done(Done::SearchDone {
+        id: first.id,
+        result: Err(invalid),
+    });
+    assert!(app.records.error.is_none());
+    assert!(app.records.searching());
+    let result = second.run().expect("not cancelled");
+    assert!(result.is_err());
+    app.done(Done::SearchDone {
+        id: second.id,
+        result,
+    });
+    assert!(!app.records.searching());
+    let error = app.records.error.clone().expect("the worker said why");
+    assert!(error.contains("invalid regex"), "{error}");
+    assert!(screen(&app).contains("invalid regex"), "{}", screen(&app));
+    // Finished, the pattern searches; the query built on the worker is the one applied.
+    let third = typed(&mut app, ')');
+    let result = third.run().expect("not cancelled");
+    app.done(Done::SearchDone {
+        id: third.id,
+        result,
+    });
+    assert!(app.records.error.is_none());
+    let applied = app.records.applied.as_ref().expect("the hits are shown");
+    assert_eq!(applied.query.text(), "(a)");
+    assert!(!applied.hits.is_empty());
+    // A column none of the databases has is told without a worker.
+    app.update(Action::ClearInput);
+    settle(&mut app);
+    for c in "nope:x".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    assert!(
+        app.take_effects()
+            .iter()
+            .all(|e| !matches!(e, Effect::Search(_))),
+        "no search leaves"
+    );
+    let error = app.records.error.clone().expect("told at once");
+    assert!(error.contains("unknown column"), "{error}");
+}
+
+/// `D` with no diff says why: a cache the start-up load found stale was rebuilt from the archive there and
+/// then, so nothing differs; a cache loaded fresh is simply not stale.
+#[test]
+fn show_diff_after_a_stale_cache_was_rebuilt_at_start_up_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("databases.tar.gz");
+    let options = || ManagerOptions {
+        source: ArchiveSource::Path(archive.clone()),
+        data_dir: Some(dir.path().join("data")),
+        limits: Limits::default(),
+    };
+    let toast = |app: &mut App| {
+        app.update(Action::ShowDiff);
+        assert_eq!(app.screen.overlay, Overlay::None, "no diff to show");
+        app.toast.clone().expect("D says why").text
+    };
+    std::fs::write(&archive, tar_gz(&[("things.csv", &things(3, 3))])).unwrap();
+    let mut app = loaded_app(&Arc::new(CacheManager::new(options())));
+    assert_eq!(
+        toast(&mut app),
+        "nothing to compare: the cache was just built from the archive"
+    );
+    let mut app = loaded_app(&Arc::new(CacheManager::new(options())));
+    assert_eq!(
+        toast(&mut app),
+        "nothing to compare: the cache is not stale"
+    );
+    // The archive changes before the next start: that start rebuilds the stale cache.
+    std::fs::write(&archive, tar_gz(&[("things.csv", &things(5, 2))])).unwrap();
+    let manager = Arc::new(CacheManager::new(options()));
+    let mut app = loaded_app(&manager);
+    let outcome = &app.data.report.as_ref().unwrap().outcome;
+    assert!(
+        outcome.reason().starts_with("archive hash differs"),
+        "rebuilt as stale: {outcome:?}"
+    );
+    assert!(!app.cache.stale());
+    assert_eq!(
+        toast(&mut app),
+        "nothing to compare: the stale cache was just rebuilt from the archive"
+    );
 }

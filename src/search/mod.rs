@@ -24,7 +24,7 @@ mod scan;
 use std::ops::Range;
 
 pub use query::{Mode, QueryError};
-pub use run::{check, search};
+pub use run::{check, check_text, search};
 #[cfg(feature = "testkit")]
 pub(crate) use {rank::rank, regexp::has_upper_case_literal as regex_has_upper_case_literal};
 
@@ -51,6 +51,17 @@ impl Hit {
     /// Whether the hit is in the key.
     pub fn is_key(&self) -> bool {
         self.field == 0
+    }
+
+    /// The order a search ranks its hits in: key hits first, then by score, then in catalog order. Total
+    /// over one search's hits (no two share a record), so a hit can be found among them by bisection.
+    pub fn cmp_rank(&self, other: &Hit) -> std::cmp::Ordering {
+        other
+            .is_key()
+            .cmp(&self.is_key())
+            .then(other.score.cmp(&self.score))
+            .then(self.database.cmp(&other.database))
+            .then(self.record.cmp(&other.record))
     }
 }
 
@@ -136,6 +147,17 @@ pub struct Query {
     column: Option<String>,
     pattern: String,
     matcher: Matcher,
+}
+
+/// A query shows as what it was built from: its matcher (a compiled regex, a searcher's tables) is no
+/// reading for people.
+impl std::fmt::Debug for Query {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Query")
+            .field("text", &self.text)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Query {

@@ -1,26 +1,17 @@
-//! The order of hits: key hits first, then by score, then in catalog order (a total order: no two hits
-//! share a record).
+//! Putting hits in their order ([`Hit::cmp_rank`]): key hits first, then by score, then in catalog order.
 //!
 //! A search's jobs cover the catalog in order, each one wholly before the next, so each job ranks its
 //! own hits on its own thread ([`rank_chunk`]) and the ranked chunks then only need merging
 //! ([`merged`]): runs of equal rank copied chunk after chunk, from the highest rank down.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::Hit;
 
-/// What ranks a hit before catalog order: its kind (key first), then its score.
+/// What ranks a hit before catalog order ([`Hit::cmp_rank`]): its kind (key first), then its score.
 fn rank_of(hit: &Hit) -> (bool, i64) {
     (hit.is_key(), hit.score)
-}
-
-/// The whole order, for hits that come in any order.
-fn order(a: &Hit, b: &Hit) -> Ordering {
-    rank_of(b)
-        .cmp(&rank_of(a))
-        .then(a.database.cmp(&b.database))
-        .then(a.record.cmp(&b.record))
 }
 
 /// Ranks hits that are in catalog order: a stable sort by rank alone keeps that order among equals.
@@ -53,7 +44,7 @@ pub(super) fn merged(chunks: &[Vec<Hit>]) -> Vec<Hit> {
 /// The hits of all chunks, in any order, ranked by the whole comparison.
 pub(super) fn sorted(chunks: &[Vec<Hit>]) -> Vec<Hit> {
     let mut hits: Vec<Hit> = chunks.iter().flatten().copied().collect();
-    hits.sort_unstable_by(order);
+    hits.sort_unstable_by(Hit::cmp_rank);
     hits
 }
 

@@ -156,10 +156,11 @@ pub enum Done {
     },
     /// A fresh cache status, or why it could not be read.
     Status(Result<CacheStatus, String>),
-    /// A search job finished, its hits arranged to the sort it was given (`None` when it was cancelled).
+    /// A search job finished: the query it built and its hits arranged to the sort it was given, or why
+    /// its text cannot be searched.
     SearchDone {
         id: u64,
-        found: Option<super::state::arrange::Found>,
+        result: Result<super::state::find::Searched, crate::search::QueryError>,
     },
     /// An applied search's hits arranged to a new order (job `id`, for search `search`).
     Arranged {

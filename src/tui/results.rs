@@ -39,9 +39,9 @@ impl App {
                     self.retry_load();
                 }
             }
-            Done::SearchDone { id, found } => {
+            Done::SearchDone { id, result } => {
                 if let Some(catalog) = self.data.catalog.clone()
-                    && let Some(job) = self.records.search_done(&catalog, id, found)
+                    && let Some(job) = self.records.search_done(&catalog, id, result)
                 {
                     self.push(super::app::Effect::Search(job));
                 }
@@ -166,18 +166,12 @@ impl App {
         discard(self.data.catalog.replace(catalog.clone()));
         self.records.db = if reopened { db } else { None };
         self.records.select(&catalog, db);
-        // A sort shown or running is made again on the new data; first, so the search below arranges its
-        // hits to the order shown meanwhile.
-        let (sort, arrange) = self.records.sort_again(&catalog);
-        if let Some(job) = sort {
+        // What was found in the old data goes before anything reads it; a sort is made again and the
+        // search runs again on the new data ("searching" shows meanwhile).
+        if let Some(job) = self.records.reloaded(&catalog) {
             self.push(super::app::Effect::Sort(job));
         }
-        if let Some(job) = arrange {
-            self.push(super::app::Effect::Arrange(job));
-        }
-        if self.records.input.trim().is_empty() {
-            discard(self.records.applied.take());
-        } else {
+        if !self.records.input.trim().is_empty() {
             self.search(true);
         }
         let timed = match kind {

@@ -192,7 +192,8 @@ impl App {
             }
             Action::ShowDiff => match &self.cache.diff {
                 super::state::cache::DiffState::NotRun => {
-                    self.notify("nothing to compare: the cache is not stale");
+                    let outcome = self.data.report.as_ref().map(|r| &r.outcome);
+                    self.notify(self.cache.no_diff(outcome));
                 }
                 _ => self.screen.overlay = Overlay::Diff { scroll: 0 },
             },
@@ -341,10 +342,8 @@ impl App {
         }
         self.records.select(&catalog, db);
         if self.records.scope == SearchScope::Database {
-            if self.records.input.trim().is_empty() {
-                super::state::discard::discard(self.records.applied.take());
-            } else {
-                super::state::discard::discard(self.records.applied.take());
+            self.records.drop_hits();
+            if !self.records.input.trim().is_empty() {
                 self.search(false);
             }
         }
@@ -513,7 +512,7 @@ impl App {
             SearchScope::Database => SearchScope::All,
             SearchScope::All => SearchScope::Database,
         };
-        super::state::discard::discard(self.records.applied.take());
+        self.records.drop_hits();
         self.search(false);
     }
 

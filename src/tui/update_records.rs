@@ -75,7 +75,7 @@ impl App {
         r.input = format!("{name}:(?-i)^{}$", regex::escape(&value));
         r.intent = super::state::records::Intent::Filter;
         r.editing = false;
-        super::state::discard::discard(r.applied.take());
+        r.drop_hits();
         self.search(false);
     }
 

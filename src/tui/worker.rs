@@ -141,14 +141,14 @@ pub fn export(json: &serde_json::Value, path: &std::path::Path) -> Result<PathBu
     }
 }
 
-/// Runs a search on its own thread; a cancelled one sends nothing useful and is dropped by the App.
+/// Builds a query and runs its search on its own thread; a cancelled one sends nothing, and a result for
+/// text no longer typed is dropped by the App.
 pub fn spawn_search(job: SearchJob, tx: Sender<Event>) {
     let spawned = std::thread::Builder::new()
         .name("search".into())
         .spawn(move || {
-            let found = job.run();
-            if found.is_some() {
-                send(&tx, Done::SearchDone { id: job.id, found });
+            if let Some(result) = job.run() {
+                send(&tx, Done::SearchDone { id: job.id, result });
             }
         });
     if let Err(e) = spawned {

@@ -15,8 +15,9 @@ pub fn settle(app: &mut App) -> Vec<Job> {
         for effect in effects {
             match effect {
                 Effect::Search(job) => {
-                    let found = job.run();
-                    app.done(Done::SearchDone { id: job.id, found });
+                    if let Some(result) = job.run() {
+                        app.done(Done::SearchDone { id: job.id, result });
+                    }
                 }
                 Effect::Arrange(job) => {
                     if let Some(found) = job.run() {

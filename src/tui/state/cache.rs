@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::cache::report::verdicts;
+use crate::cache::report::{BuildReason, Outcome, verdicts};
 use crate::cache::{CacheState, CacheStatus};
 use crate::catalog::diff::CatalogDiff;
 
@@ -105,6 +105,24 @@ impl CachePane {
             Err(e) => self.error = Some(e),
         }
         wants_diff
+    }
+
+    /// Why `D` has no diff to show (none ran: the cache is not stale), from the status and the last load:
+    /// a cache that load built from the archive (a stale one rebuilt at start-up) has nothing to differ in.
+    pub fn no_diff(&self, last_load: Option<&Outcome>) -> &'static str {
+        let fresh = self
+            .status
+            .as_ref()
+            .is_some_and(|s| s.state == CacheState::Fresh);
+        match last_load {
+            Some(Outcome::Built(BuildReason::Cache(CacheState::Stale { .. }))) if fresh => {
+                "nothing to compare: the stale cache was just rebuilt from the archive"
+            }
+            Some(Outcome::Built(_)) if fresh => {
+                "nothing to compare: the cache was just built from the archive"
+            }
+            _ => "nothing to compare: the cache is not stale",
+        }
     }
 
     pub fn stale(&self) -> bool {

@@ -1,5 +1,6 @@
-//! The search half of the Records pane: where it looks, whether it finds or filters, the job that runs on
-//! a worker, and the lifecycle typed text -> pending job -> applied hits, with n/N between hits.
+//! The search half of the Records pane: where it looks, whether it finds or filters, the job that builds
+//! the query and runs it on a worker, and the lifecycle typed text -> pending job -> applied hits (or the
+//! reason the text cannot be searched), with n/N between hits.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,7 +10,7 @@ use super::arrange::{Found, Ranks, arrange};
 use super::discard::discard;
 use super::records::RecordsPane;
 use crate::catalog::{Catalog, Database};
-use crate::search::{self, Hit, Mode, Query, SearchError};
+use crate::search::{self, Hit, Mode, Query, QueryError, SearchError};
 
 /// Where a search looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -72,14 +73,19 @@ pub struct Pending {
     pub text: String,
     pub scope: SearchScope,
     pub db: Option<usize>,
-    pub query: Arc<Query>,
     pub cancel: Arc<AtomicBool>,
     pub keep_cursor: bool,
 }
 
 impl Pending {
-    /// The same search again, with hits arranged by `ranks`: the sort changed while it ran.
-    fn again(&self, catalog: &Arc<Catalog>, ranks: Option<Ranks>) -> Option<SearchJob> {
+    /// The same search again, with hits arranged by `ranks`: the sort changed while it ran. Its query,
+    /// built by the run that came back, is not built again.
+    fn again(
+        &self,
+        catalog: &Arc<Catalog>,
+        query: Arc<Query>,
+        ranks: Option<Ranks>,
+    ) -> Option<SearchJob> {
         let scope = match (self.scope, self.db) {
             (SearchScope::All, _) => search::Scope::All,
             (SearchScope::Database, Some(db)) => search::Scope::Database(db),
@@ -88,7 +94,7 @@ impl Pending {
         Some(SearchJob {
             id: self.id,
             catalog: catalog.clone(),
-            query: self.query.clone(),
+            query: JobQuery::Built(query),
             scope,
             db: self.db,
             within: None,
@@ -98,32 +104,69 @@ impl Pending {
     }
 }
 
+/// The query a search job runs.
+pub enum JobQuery {
+    /// The text as typed and the mode, built into a query on the worker: building one compiles its
+    /// matcher (a regex, a multi-pattern searcher), milliseconds a keystroke cannot spare.
+    Typed { text: String, mode: Mode },
+    /// A query built already, for the same search again.
+    Built(Arc<Query>),
+}
+
+/// The hits of the search shown and the query that found them: a new query that narrows that one
+/// ([`Query::narrows`]) looks only among them.
+pub struct Within {
+    pub query: Arc<Query>,
+    pub hits: Arc<Vec<Hit>>,
+}
+
 /// What the worker needs to run a search.
 pub struct SearchJob {
     pub id: u64,
     pub catalog: Arc<Catalog>,
-    pub query: Arc<Query>,
+    pub query: JobQuery,
     pub scope: search::Scope,
     /// The one database searched, whose rows the hits are arranged to.
     pub db: Option<usize>,
-    pub within: Option<Arc<Vec<Hit>>>,
+    pub within: Option<Within>,
     /// The sort shown (or about to be) for `db`: the hits come back in its order.
     pub ranks: Option<Ranks>,
     pub cancel: Arc<AtomicBool>,
 }
 
+/// A finished search: the query the worker built and its hits, arranged.
+#[derive(Debug, Clone)]
+pub struct Searched {
+    pub query: Arc<Query>,
+    pub found: Found,
+}
+
 impl SearchJob {
-    /// Runs the search and arranges its hits here; `None` when it was cancelled before it finished.
-    pub fn run(&self) -> Option<Found> {
-        let within = self.within.as_deref().map(Vec::as_slice);
-        match search::search(&self.catalog, &self.query, self.scope, within, &self.cancel) {
-            Ok(hits) => Some(arrange(Arc::new(hits), self.db, self.ranks.as_ref())),
+    /// Builds the query and runs the search here: its hits arranged, or why the text cannot be searched
+    /// (an invalid regex); `None` when it was cancelled before it finished.
+    pub fn run(&self) -> Option<Result<Searched, QueryError>> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return None;
+        }
+        let query = match &self.query {
+            JobQuery::Typed { text, mode } => match Query::new(text, *mode) {
+                Ok(query) => Arc::new(query),
+                Err(e) => return Some(Err(e)),
+            },
+            JobQuery::Built(query) => query.clone(),
+        };
+        let within = self
+            .within
+            .as_ref()
+            .filter(|w| query.narrows(&w.query))
+            .map(|w| w.hits.as_slice());
+        match search::search(&self.catalog, &query, self.scope, within, &self.cancel) {
+            Ok(hits) => Some(Ok(Searched {
+                query,
+                found: arrange(Arc::new(hits), self.db, self.ranks.as_ref()),
+            })),
             Err(SearchError::Cancelled) => None,
-            // The query was checked against this catalog before the job was made.
-            Err(SearchError::Query(e)) => {
-                tracing::warn!(error = %e, "search refused");
-                None
-            }
+            Err(SearchError::Query(e)) => Some(Err(e)),
         }
     }
 }
@@ -196,7 +239,7 @@ impl RecordsPane {
     pub fn cycle_mode(&mut self) {
         let i = Mode::ALL.iter().position(|m| *m == self.mode).unwrap_or(0);
         self.mode = Mode::ALL[(i + 1) % Mode::ALL.len()];
-        discard(self.applied.take());
+        self.drop_hits();
     }
 
     pub fn scope_for(&self, scope: SearchScope) -> Option<search::Scope> {
@@ -218,30 +261,28 @@ impl RecordsPane {
         }
         self.error = None;
         if self.input.trim().is_empty() {
-            discard(self.applied.take());
+            self.drop_hits();
             self.cursor.follow(self.len(catalog), self.height);
             return None;
         }
         let scope = self.scope_for(self.scope)?;
-        let query = Query::new(&self.input, self.mode)
-            .and_then(|q| search::check(catalog, &q, scope).map(|()| q));
-        let query = match query {
-            Ok(query) => Arc::new(query),
-            Err(e) => {
-                self.error = Some(e.to_string());
-                return None;
-            }
-        };
+        // Only the check against the catalog's columns runs here; the query is built on the worker, which
+        // sends back why when it cannot be.
+        if let Err(e) = search::check_text(catalog, &self.input, scope) {
+            self.error = Some(e.to_string());
+            return None;
+        }
         let db = (self.scope == SearchScope::Database)
             .then_some(self.db)
             .flatten();
         let within = self
             .applied
             .as_ref()
-            .filter(|a| {
-                !keep_cursor && a.scope == self.scope && a.db == db && query.narrows(&a.query)
-            })
-            .map(|a| a.ranked.clone());
+            .filter(|a| !keep_cursor && a.scope == self.scope && a.db == db)
+            .map(|a| Within {
+                query: a.query.clone(),
+                hits: a.ranked.clone(),
+            });
         self.next_id += 1;
         let cancel = Arc::new(AtomicBool::new(false));
         self.pending = Some(Pending {
@@ -249,14 +290,16 @@ impl RecordsPane {
             text: self.input.clone(),
             scope: self.scope,
             db,
-            query: query.clone(),
             cancel: cancel.clone(),
             keep_cursor,
         });
         Some(SearchJob {
             id: self.next_id,
             catalog: catalog.clone(),
-            query,
+            query: JobQuery::Typed {
+                text: self.input.clone(),
+                mode: self.mode,
+            },
             scope,
             db,
             within,
@@ -265,23 +308,32 @@ impl RecordsPane {
         })
     }
 
-    /// Takes a finished search's hits if it is still the one wanted. Hits arranged to a sort no longer
-    /// wanted (it changed while the search ran) are not shown: the search runs again, arranged anew.
+    /// Takes a finished search's hits (or why its text cannot be searched) if it is still the one wanted.
+    /// Hits arranged to a sort no longer wanted (it changed while the search ran) are not shown: the
+    /// search runs again, arranged anew.
     pub fn search_done(
         &mut self,
         catalog: &Arc<Catalog>,
         id: u64,
-        found: Option<Found>,
+        result: Result<Searched, QueryError>,
     ) -> Option<SearchJob> {
-        let found = found?;
         if self.pending.as_ref().is_none_or(|p| p.id != id) {
-            discard(found);
+            discard(result);
             return None;
         }
+        let Searched { query, found } = match result {
+            Ok(searched) => searched,
+            Err(e) => {
+                // As for an unknown column: the prompt says why, the hits shown stay.
+                self.pending = None;
+                self.error = Some(e.to_string());
+                return None;
+            }
+        };
         let wanted = self.sort.ranks_for(self.pending.as_ref()?.db);
         if found.sorted_by != wanted.as_ref().map(|r| r.sort) {
             discard(found);
-            return self.pending.as_ref()?.again(catalog, wanted);
+            return self.pending.as_ref()?.again(catalog, query, wanted);
         }
         let p = self.pending.take()?;
         let total = match p.db {
@@ -293,7 +345,7 @@ impl RecordsPane {
             text: p.text,
             scope: p.scope,
             db: p.db,
-            query: p.query,
+            query,
             hits: found.hits,
             ranked: found.ranked,
             sorted_by: found.sorted_by,
@@ -324,17 +376,24 @@ impl RecordsPane {
         None
     }
 
+    /// Drops the applied search's hits with the rows holding them and the fields that matched there:
+    /// every path that drops a search comes here, so n/N never go to the rows of hits no longer shown.
+    pub fn drop_hits(&mut self) {
+        let rows = std::mem::take(&mut self.hit_rows);
+        let fields = std::mem::take(&mut self.hit_fields);
+        discard((self.applied.take(), rows, fields));
+    }
+
     /// Drops the search: typed text, pending job and applied hits.
     pub fn clear_search(&mut self, catalog: &Catalog) {
-        discard(std::mem::take(&mut self.hit_rows));
-        self.hit_fields = Vec::new();
         if let Some(p) = self.pending.take() {
             p.cancel.store(true, Ordering::Relaxed);
         }
+        // `was` is read from the rows shown, so the hits go only after.
         let was = self.current(catalog);
         self.input.clear();
         self.editing = false;
-        discard(self.applied.take());
+        self.drop_hits();
         self.error = None;
         // Stay on the record the cursor was on, as less does when a filter goes.
         let pos = match was {

@@ -46,12 +46,16 @@ impl RecordsPane {
         self.switch_to(catalog, Some(to))
     }
 
-    /// The same sort made again on new data (after a reload); the archive's order shows meanwhile, as the
-    /// old order belongs to the old data.
-    pub fn sort_again(&mut self, catalog: &Arc<Catalog>) -> (Option<SortJob>, Option<ArrangeJob>) {
+    /// New data (after a reload): the hits and the order found in the old data go at once, as their rows
+    /// are not the new data's; the cursor stays on its row within the new rows, and the same sort is made
+    /// again (the archive's order shows meanwhile). The caller searches the new data again.
+    pub fn reloaded(&mut self, catalog: &Arc<Catalog>) -> Option<SortJob> {
+        self.drop_hits();
         let job = self.sort.again(catalog);
-        let arrange = self.switch_to(catalog, None);
-        (job, arrange)
+        self.sort.show(None);
+        let len = self.len(catalog);
+        self.cursor.follow(len, self.height);
+        job
     }
 
     /// Whether the applied search's hits follow `to` already, or need no order (across all databases).
@@ -132,39 +136,41 @@ impl RecordsPane {
         None
     }
 
-    /// Shows `to` now (the hits follow it already), keeping the cursor on its record under a new sort.
+    /// Shows `to` now (the hits follow it already), keeping the cursor on its record.
     fn show_order(&mut self, catalog: &Catalog, to: Option<SortOrder>) {
         let was = self.current(catalog);
-        let sorted = to.is_some();
         self.sort.show(to);
-        if sorted {
-            self.keep_on(catalog, was);
-        }
+        self.keep_on(catalog, was);
     }
 
-    /// Puts the cursor back on the record it showed before the rows moved (when they moved to a sort);
-    /// back in the archive's order the cursor keeps its row, as before the sort.
+    /// Puts the cursor back on the record it showed before the rows moved (a sort came, changed or went),
+    /// when that record is among the rows shown now; else the cursor keeps its row.
     fn keep_on(&mut self, catalog: &Catalog, was: Option<RowRef>) {
         let Some(was) = was else { return };
-        let Some(sort) = self.sort.of(was.db) else {
-            return;
+        let Some(a) = self.shown_hits() else {
+            let pos = self.sort.row_of(was.db, was.record);
+            return self.set_row(catalog, pos);
         };
-        let place = |record: usize| sort.rank.get(record).copied().unwrap_or(usize::MAX);
-        let pos = match self.shown_hits() {
+        let i = match (a.sorted_by, self.sort.of(was.db)) {
             // Hits follow the sort's ranks: the record's place is found by bisection.
-            Some(a) if a.sorted_by == Some(sort.id) => {
+            (Some(id), Some(sort)) if sort.id == id => {
+                let place = |record: usize| sort.rank.get(record).copied().unwrap_or(usize::MAX);
                 let target = place(was.record);
-                let i = a.hits.partition_point(|h| place(h.record) < target);
-                a.hits
-                    .get(i)
-                    .filter(|h| (h.database, h.record) == (was.db, was.record))
-                    .map(|_| i)
+                a.hits.partition_point(|h| place(h.record) < target)
             }
-            Some(_) => None,
-            None => Some(self.sort.row_of(was.db, was.record)),
+            // Hits in the search's own order, a total one: the hit is found by bisection in it.
+            (None, _) => match was.hit {
+                Some(hit) => a.hits.partition_point(|h| h.cmp_rank(&hit).is_lt()),
+                None => return,
+            },
+            (Some(_), _) => return,
         };
-        if let Some(pos) = pos {
-            self.set_row(catalog, pos);
+        let found = a
+            .hits
+            .get(i)
+            .is_some_and(|h| (h.database, h.record) == (was.db, was.record));
+        if found {
+            self.set_row(catalog, i);
         }
     }
 }

@@ -57,7 +57,8 @@ pub struct RecordsPane {
     pub hit_fields: Vec<usize>,
     pub origin: usize,
     pub pending: Option<Pending>,
-    /// Why the typed text cannot be searched (an unknown column), shown on the search line.
+    /// Why the typed text cannot be searched (an unknown column, or an invalid regex as the worker found),
+    /// shown on the search line.
     pub error: Option<String>,
     pub(super) next_id: u64,
     /// Visible rows and usable width, from the last layout.
@@ -86,9 +87,7 @@ impl RecordsPane {
                 .as_ref()
                 .is_some_and(|a| a.scope == SearchScope::Database)
             {
-                super::discard::discard(self.applied.take());
-                self.hit_rows.clear();
-                self.hit_fields.clear();
+                self.drop_hits();
             }
         }
     }
