@@ -56,7 +56,9 @@ pub(crate) fn rank(hits: &mut [Hit]) {
         .all(|w| (w[0].database, w[0].record) < (w[1].database, w[1].record));
     let mut chunks: Vec<Vec<Hit>> = hits.chunks(97).map(<[Hit]>::to_vec).collect();
     let ranked = if in_catalog_order {
-        chunks.iter_mut().for_each(|c| rank_chunk(c));
+        for chunk in &mut chunks {
+            rank_chunk(chunk);
+        }
         merged(&chunks)
     } else {
         sorted(&chunks)
