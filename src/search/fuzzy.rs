@@ -10,6 +10,7 @@
 //! narrowed to the previous hits. The window is then scored by skim, whose positions are highlighted.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
@@ -255,16 +256,28 @@ fn min_window<T>(
     best
 }
 
-/// A scan of an ASCII stretch of the arena for an ASCII pattern. Every compact match holds the
-/// pattern's rarest character (by a sample of the text) with its neighbours in the pattern at most
+/// A scan of a stretch of the arena for an ASCII pattern. Every compact match in an ASCII field holds
+/// the pattern's rarest character (by a sample of the text) with its neighbours in the pattern at most
 /// [`SLACK`] characters away, so the scan jumps from one occurrence of that character to the next
 /// (memchr), rules most out by their neighbours, and looks for a compact run of the pattern around
-/// the rest. Each run found is only a candidate: the field it starts in is then matched on its own.
+/// the rest. A field with a non-ASCII character may match through its accents (`é` for `e`), so in
+/// a stretch that has them each such character is a candidate too. Each candidate is only that: the
+/// field it starts in is then matched on its own.
 pub(crate) struct Scan<'a> {
     fuzzy: &'a Fuzzy,
     /// Index in the pattern of the rarest character, and that character in both cases.
     anchor: usize,
     cases: (u8, u8),
+    /// For a stretch with non-ASCII bytes: the last one looked for.
+    non_ascii: Option<Cell<Seen>>,
+}
+
+/// The first non-ASCII byte at or after `from`, if any (a scan moves forward, so each byte is looked
+/// at once).
+#[derive(Clone, Copy)]
+struct Seen {
+    from: usize,
+    first: Option<usize>,
 }
 
 /// Bytes of text sampled to find the pattern's rarest character.
@@ -272,7 +285,7 @@ const SAMPLE: usize = 16 * 1024;
 
 impl Fuzzy {
     pub(crate) fn scan(&self, text: &[u8]) -> Option<Scan<'_>> {
-        if !self.pattern.is_ascii() || !text.is_ascii() {
+        if !self.pattern.is_ascii() {
             return None;
         }
         let mut counts = [0u32; 256];
@@ -291,6 +304,12 @@ impl Fuzzy {
             } else {
                 (c.to_ascii_lowercase(), c.to_ascii_uppercase())
             },
+            non_ascii: (!text.is_ascii()).then(|| {
+                Cell::new(Seen {
+                    from: usize::MAX,
+                    first: None,
+                })
+            }),
         })
     }
 
@@ -305,18 +324,39 @@ impl Fuzzy {
 
 impl super::scan::Prefilter for Scan<'_> {
     fn next(&self, hay: &[u8], from: usize) -> Option<(Range<usize>, bool)> {
+        // Anchors are looked for before the next non-ASCII byte only: a field before it that matches
+        // holds an anchor with its compact run, and the one it is in is checked whole anyway.
+        let non_ascii = self.non_ascii_from(hay, from);
         let mut at = from;
-        loop {
-            let a = at + memchr::memchr2(self.cases.0, self.cases.1, hay.get(at..)?)?;
+        let anchored = loop {
+            let rest = hay.get(at..non_ascii.unwrap_or(hay.len()))?;
+            let Some(a) = memchr::memchr2(self.cases.0, self.cases.1, rest) else {
+                break None;
+            };
+            let a = at + a;
             at = a + 1;
             if let Some(window) = self.around(hay, from, a) {
-                return Some((window, false));
+                break Some(window);
             }
-        }
+        };
+        let candidate = anchored.or_else(|| non_ascii.map(|n| n..n + 1))?;
+        Some((candidate, false))
     }
 }
 
 impl Scan<'_> {
+    /// The first non-ASCII byte at or after `from`, for a stretch that has any.
+    fn non_ascii_from(&self, hay: &[u8], from: usize) -> Option<usize> {
+        let cell = self.non_ascii.as_ref()?;
+        let seen = cell.get();
+        if from >= seen.from && seen.first.is_none_or(|n| n >= from) {
+            return seen.first;
+        }
+        let first = first_non_ascii(hay.get(from..)?).map(|n| from + n);
+        cell.set(Seen { from, first });
+        first
+    }
+
     /// The shortest run of the pattern with its anchor character at `a`, if compact enough: the rest
     /// of the pattern matched as early as possible after `a` and as late as possible before it (each
     /// side's greedy choice skips the fewest characters), not looking before `from`.
@@ -354,6 +394,17 @@ impl Scan<'_> {
         }
         Some(k..end)
     }
+}
+
+/// Where the first non-ASCII byte of `bytes` is, a block at a time.
+fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
+    const BLOCK: usize = 64;
+    let block = bytes.chunks(BLOCK).position(|b| !b.is_ascii())?;
+    let start = block * BLOCK;
+    bytes[start..]
+        .iter()
+        .position(|b| !b.is_ascii())
+        .map(|n| start + n)
 }
 
 /// Replaces each accented letter by its base letter (é -> e, Ø stays), one character for one.
