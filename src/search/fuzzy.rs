@@ -143,6 +143,30 @@ impl Fuzzy {
         Some((score, span))
     }
 
+    /// Whether a field (UTF-8 bytes) may match, judged without folding it: false only when it cannot. Each
+    /// character of the field stands for itself if it is ASCII, else for any letter (accents fold one
+    /// character for one, so a field that matches has a compact window in this outline too). For an
+    /// ASCII pattern only; any other may always match.
+    pub(crate) fn may_match(&self, field: &[u8], scores: &mut Scores) -> bool {
+        if field.is_ascii() || !self.pattern.is_ascii() {
+            return true;
+        }
+        let outline = &mut scores.1;
+        outline.clear();
+        // One entry per character: an ASCII byte as it is, a lead byte as ANY, continuation bytes
+        // (0b10xx_xxxx) none.
+        let lead = |b: &&u8| **b & 0xC0 != 0x80;
+        outline.extend(
+            field
+                .iter()
+                .filter(lead)
+                .map(|&b| if b.is_ascii() { b } else { ANY }),
+        );
+        let eq = |h: &u8, p: &u8| *h == ANY || self.byte_eq(*h, *p);
+        let limit = self.chars.len() + SLACK;
+        min_window(outline, self.pattern.as_bytes(), limit, eq).is_some()
+    }
+
     /// The field with accents folded and its first shortest compact window, as character indices.
     fn window<'f>(&self, field: &'f str) -> Option<(Cow<'f, str>, usize, usize)> {
         if self.chars.is_empty() {
@@ -179,9 +203,13 @@ impl Fuzzy {
 /// Skim's score of a window and its first and last matched character (`None` when none was).
 type Scored = (i64, Option<(usize, usize)>);
 
-/// Windows already scored in one search, by their text.
+/// What one search keeps between fields: the windows already scored, by their text, and room for
+/// [`Fuzzy::may_match`]'s outline of a field.
 #[derive(Default)]
-pub(crate) struct Scores(HashMap<Box<str>, Scored, BuildHasherDefault<Fnv>>);
+pub(crate) struct Scores(HashMap<Box<str>, Scored, BuildHasherDefault<Fnv>>, Vec<u8>);
+
+/// A non-ASCII character in [`Fuzzy::may_match`]'s outline: it may fold to any letter.
+const ANY: u8 = 0x80;
 
 /// FNV-1a: windows are a few bytes long, and looked up once per candidate field, where the standard hasher's
 /// setup costs more than the hash itself. No defence against crafted collisions is needed: a search's

@@ -248,13 +248,19 @@ impl Query {
         }
     }
 
-    /// [`Query::find`], with fuzzy scores remembered in `scores` across the fields of one search.
-    pub(crate) fn find_scored(&self, field: &str, scores: &mut fuzzy::Scores) -> Option<Found> {
+    /// [`Query::find`] on a field's bytes (`None` when they are not UTF-8), with fuzzy scores remembered
+    /// in `scores` across the fields of one search, and fuzzy's fields that cannot match turned down
+    /// before they are read as text.
+    pub(crate) fn find_scored(&self, field: &[u8], scores: &mut fuzzy::Scores) -> Option<Found> {
         match &self.matcher {
-            Matcher::Fuzzy(f) => f
-                .find_scored(field, scores)
-                .map(|(score, span)| Found { span, score }),
-            _ => self.find(field),
+            Matcher::Fuzzy(f) => {
+                if !f.may_match(field, scores) {
+                    return None;
+                }
+                f.find_scored(std::str::from_utf8(field).ok()?, scores)
+                    .map(|(score, span)| Found { span, score })
+            }
+            _ => self.find(std::str::from_utf8(field).ok()?),
         }
     }
 

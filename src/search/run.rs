@@ -216,7 +216,7 @@ fn run_job(catalog: &Catalog, query: &Query, job: &Job, cancel: &AtomicBool) -> 
                     scan::Fields::First
                 };
                 let scores = RefCell::new(Scores::default());
-                let check = |field: &str| query.find_scored(field, &mut scores.borrow_mut());
+                let check = |field: &[u8]| query.find_scored(field, &mut scores.borrow_mut());
                 // A record's fields come together and in order: the best score wins, the earlier on ties.
                 let mut keep = |found: FieldHit| {
                     let new = hit(found.record, found.field, found.found);

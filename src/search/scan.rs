@@ -38,13 +38,13 @@ pub(crate) struct FieldHit {
 
 /// Scans records `range` of a database for the matching fields of each record that `fields` asks for.
 /// `prefilter` finds occurrences: a sure one lying inside one field is taken as found; anything else is
-/// handed to `check` with the field's text. Returns `None` when cancelled; offsets that do not add up end
+/// handed to `check` with the field's bytes. Returns `None` when cancelled; offsets that do not add up end
 /// the scan.
 pub(crate) fn scan(
     db: &Database,
     range: Range<usize>,
     prefilter: &dyn Prefilter,
-    check: &dyn Fn(&str) -> Option<Found>,
+    check: &dyn Fn(&[u8]) -> Option<Found>,
     fields: Fields,
     cancel: &AtomicBool,
     out: &mut dyn FnMut(FieldHit),
@@ -89,7 +89,7 @@ impl Cursor {
         self,
         arena: &Arena,
         prefilter: &dyn Prefilter,
-        check: &dyn Fn(&str) -> Option<Found>,
+        check: &dyn Fn(&[u8]) -> Option<Found>,
         fields: Fields,
         out: &mut dyn FnMut(FieldHit),
     ) -> Option<Self> {
@@ -106,10 +106,7 @@ impl Cursor {
             let score = tier(&span, field_end - start);
             Some(Found { span, score })
         } else {
-            arena
-                .field_bytes(field)
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .and_then(check)
+            arena.field_bytes(field).and_then(check)
         };
         match hit {
             Some(found) => {
