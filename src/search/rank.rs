@@ -49,7 +49,8 @@ pub(super) fn sorted(chunks: &[Vec<Hit>]) -> Vec<Hit> {
 }
 
 /// Ranks hits as a search does: in chunks of a few hits merged when they come in catalog order (so that
-/// tests see chunk edges too), else by the whole comparison.
+/// tests see chunk edges too), else by the whole comparison. For the differential tests.
+#[cfg(feature = "testkit")]
 pub(crate) fn rank(hits: &mut [Hit]) {
     let in_catalog_order = hits
         .windows(2)

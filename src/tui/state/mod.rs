@@ -11,6 +11,7 @@ pub mod insight;
 pub mod ordering;
 pub mod records;
 pub mod screen;
+pub mod search_job;
 pub mod sort;
 pub mod timing;
 
