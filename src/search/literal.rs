@@ -163,18 +163,16 @@ impl Literal {
             all.extend(self.finder.find_iter(field.as_bytes()).map(|s| s..s + n));
             return all;
         }
-        let lowered = (!field.is_ascii()).then(|| Lowered::new(field));
+        if !field.is_ascii() {
+            all.extend(Lowered::new(field).find_all(&self.lower, 0));
+            return all;
+        }
+        if !self.lower.is_ascii() {
+            return all;
+        }
         let mut from = 0;
-        while from <= field.len() {
-            let found = match &lowered {
-                Some(l) => l.find(&self.lower, from),
-                None if self.lower.is_ascii() => {
-                    ascii_find(field.as_bytes(), self.lower.as_bytes(), from)
-                }
-                None => None,
-            };
-            let Some(range) = found else { break };
-            from = range.end.max(range.start + 1);
+        while let Some(range) = ascii_find(field.as_bytes(), self.lower.as_bytes(), from) {
+            from = range.end;
             all.push(range);
         }
         all
@@ -262,56 +260,109 @@ fn ascii_find(haystack: &[u8], needle: &[u8], from: usize) -> Option<Range<usize
         .map(|s| s..s + needle.len())
 }
 
-/// A field's lower case, with where each of its characters came from.
+/// A field's lower case, and a walk over the field's characters that maps offsets in the lower case back
+/// to the field. The walk only moves forward, so finding every match of a field costs one pass over it
+/// and no memory beyond the lower case itself (a table per character would take 16 bytes for each).
 struct Lowered<'a> {
     field: &'a str,
     lower: String,
-    /// Per character of the field: (offset in `lower`, offset in `field`).
-    starts: Vec<(usize, usize)>,
+}
+
+/// Where a [`Lowered`] walk is: the next character of the field, and where its lower case starts.
+struct Walk<'a> {
+    chars: std::str::CharIndices<'a>,
+    /// The current character (its field offset and the offset of its lower case) and the next one's.
+    here: Option<(usize, usize)>,
+    next: Option<(usize, usize)>,
+    lower_at: usize,
+}
+
+impl<'a> Walk<'a> {
+    fn new(field: &'a str) -> Self {
+        let mut walk = Walk {
+            chars: field.char_indices(),
+            here: None,
+            next: None,
+            lower_at: 0,
+        };
+        walk.next = walk.pull();
+        walk
+    }
+
+    /// The next character's (field offset, lower offset).
+    fn pull(&mut self) -> Option<(usize, usize)> {
+        let (offset, c) = self.chars.next()?;
+        let at = self.lower_at;
+        // str::to_lowercase maps one character at a time except a final sigma (ς for σ), which
+        // has the same length, so these lengths add up to the lowered text's.
+        self.lower_at += c.to_lowercase().map(char::len_utf8).sum::<usize>();
+        Some((offset, at))
+    }
+
+    fn advance(&mut self) {
+        self.here = self.next;
+        self.next = self.pull();
+    }
+
+    /// The lower offset of the first character at or after field offset `from`.
+    fn lower_from(&mut self, from: usize) -> Option<usize> {
+        while self.next.is_some_and(|(o, _)| o < from) {
+            self.advance();
+        }
+        self.next.map(|(_, l)| l)
+    }
+
+    /// The field offset of the character whose lower case holds lower offset `at`.
+    fn start_of(&mut self, at: usize) -> usize {
+        while self.next.is_some_and(|(_, l)| l <= at) {
+            self.advance();
+        }
+        self.here.map_or(0, |(o, _)| o)
+    }
+
+    /// The field offset just past the character whose lower case holds lower offset `end - 1`.
+    fn end_of(&mut self, end: usize, field_len: usize) -> usize {
+        while self.next.is_some_and(|(_, l)| l < end) {
+            self.advance();
+        }
+        self.next.map_or(field_len, |(o, _)| o)
+    }
 }
 
 impl<'a> Lowered<'a> {
     fn new(field: &'a str) -> Self {
-        let lower = field.to_lowercase();
-        let mut starts = Vec::with_capacity(field.len());
-        let mut at = 0;
-        for (offset, c) in field.char_indices() {
-            starts.push((at, offset));
-            // str::to_lowercase maps one character at a time except a final sigma (ς for σ), which
-            // has the same length, so these lengths add up to the lowered text's.
-            at += c.to_lowercase().map(char::len_utf8).sum::<usize>();
-        }
         Lowered {
             field,
-            lower,
-            starts,
+            lower: field.to_lowercase(),
         }
     }
 
     /// The first match at or after field offset `from`, as a range of the field.
     fn find(&self, needle: &str, from: usize) -> Option<Range<usize>> {
-        if needle.is_empty() {
-            return None;
-        }
-        let lower_from = match self.starts.iter().find(|(_, o)| *o >= from) {
-            Some((l, _)) => *l,
-            None => return None,
+        self.find_all(needle, from).next()
+    }
+
+    /// Every match at or after field offset `from`, left to right, not overlapping, as ranges of the field.
+    fn find_all<'s>(
+        &'s self,
+        needle: &'s str,
+        from: usize,
+    ) -> impl Iterator<Item = Range<usize>> + 's {
+        let mut walk = Walk::new(self.field);
+        let mut lower_from = if needle.is_empty() {
+            None
+        } else {
+            walk.lower_from(from)
         };
-        let s = lower_from + self.lower.get(lower_from..)?.find(needle)?;
-        let e = s + needle.len();
-        Some(self.original(s)..self.original_end(e))
-    }
-
-    /// The field offset of the character whose lower case holds lower offset `at`.
-    fn original(&self, at: usize) -> usize {
-        let i = self.starts.partition_point(|(l, _)| *l <= at);
-        self.starts.get(i.wrapping_sub(1)).map_or(0, |(_, o)| *o)
-    }
-
-    /// The field offset just past the character whose lower case holds lower offset `end - 1`.
-    fn original_end(&self, end: usize) -> usize {
-        let i = self.starts.partition_point(|(l, _)| *l < end);
-        self.starts.get(i).map_or(self.field.len(), |(_, o)| *o)
+        std::iter::from_fn(move || {
+            let at = lower_from?;
+            let s = at + self.lower.get(at..)?.find(needle)?;
+            let e = s + needle.len();
+            let range = walk.start_of(s)..walk.end_of(e, self.field.len());
+            // The next match starts at a character after this one's last.
+            lower_from = walk.next.map(|(_, l)| l);
+            Some(range)
+        })
     }
 }
 
@@ -376,6 +427,52 @@ mod tests {
                 let want = folded.plain.find_at(&hay, from).map(|m| (m.range(), true));
                 proptest::prop_assert_eq!(folded.next(prefixes, &hay, from), want, "from {}", from);
             }
+        }
+    }
+
+    /// The walk's matches, against a table of every character's lower offset searched by bisection.
+    fn matches_by_table(field: &str, needle: &str) -> Vec<Range<usize>> {
+        let lower = field.to_lowercase();
+        let mut starts = Vec::new();
+        let mut at = 0;
+        for (offset, c) in field.char_indices() {
+            starts.push((at, offset));
+            at += c.to_lowercase().map(char::len_utf8).sum::<usize>();
+        }
+        let original = |at: usize| {
+            let i = starts.partition_point(|(l, _)| *l <= at);
+            starts.get(i.wrapping_sub(1)).map_or(0, |(_, o)| *o)
+        };
+        let original_end = |end: usize| {
+            let i = starts.partition_point(|(l, _)| *l < end);
+            starts.get(i).map_or(field.len(), |(_, o)| *o)
+        };
+        let (mut all, mut from) = (Vec::new(), 0);
+        while let Some(&(lower_from, _)) = starts.iter().find(|(_, o)| *o >= from) {
+            let Some(s) = lower[lower_from..].find(needle).map(|s| s + lower_from) else {
+                break;
+            };
+            let range = original(s)..original_end(s + needle.len());
+            from = range.end.max(range.start + 1);
+            all.push(range);
+        }
+        all
+    }
+
+    use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        #[test]
+        fn the_walk_maps_matches_as_a_table_of_every_character_does(
+            field in proptest::collection::vec(proptest::sample::select(
+                vec!['a', 'i', 'I', 'İ', '\u{307}', 'k', 'K', '\u{212a}', 'ß', 'ẞ', 'σ', 'Σ', 'é', ' ']), 0..40)
+                .prop_map(|c| c.into_iter().collect::<String>()),
+            needle in proptest::collection::vec(proptest::sample::select(
+                vec!['a', 'i', '\u{307}', 'k', 'ß', 'σ', 'ς', 'é', ' ']), 1..4)
+                .prop_map(|c| c.into_iter().collect::<String>()),
+        ) {
+            let walked: Vec<_> = Lowered::new(&field).find_all(&needle, 0).collect();
+            proptest::prop_assert_eq!(walked, matches_by_table(&field, &needle));
         }
     }
 
