@@ -1232,3 +1232,60 @@ fn show_diff_after_a_stale_cache_was_rebuilt_at_start_up_says_so() {
         "nothing to compare: the stale cache was just rebuilt from the archive"
     );
 }
+
+/// A value of megabytes is wrapped in the detail only as far as it shows, each frame, and the overlay says
+/// how much is left out; scrolling to its end stays within the overlay's bounds.
+#[test]
+fn a_huge_value_is_cut_in_the_detail_with_a_note_of_its_size() {
+    use backstore::testkit::tables::{self, Table};
+    let dir = tempfile::tempdir().unwrap();
+    let table = Table {
+        name: "huge".into(),
+        header: vec!["id".into(), "text".into()],
+        rows: vec![vec!["big".into(), "é word ".repeat(300_000)]],
+    };
+    let bytes: &'static [u8] = Box::leak(tables::archive(&[table]).into_boxed_slice());
+    let manager = CacheManager::new(ManagerOptions {
+        source: ArchiveSource::Bytes(bytes),
+        data_dir: Some(dir.path().to_path_buf()),
+        limits: Limits::default(),
+    });
+    let mut app = loaded_app(&manager);
+    app.update(Action::Focus(Pane::Records));
+    press(&mut app, KeyCode::Enter);
+    assert!(matches!(app.screen.overlay, Overlay::Detail { .. }));
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    let mut frame = |app: &mut App| {
+        let mut limits = backstore::tui::layout::ScrollLimits::default();
+        terminal
+            .draw(|f| limits = backstore::tui::ui::draw(app, f.area(), f.buffer_mut()))
+            .unwrap();
+        app.drawn(limits);
+        let buffer = terminal.backend().buffer();
+        (0..buffer.area.height)
+            .map(|y| {
+                (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    frame(&mut app);
+    let limit = app.screen.limits.detail.expect("the detail was drawn");
+    assert!(
+        (1900..2100).contains(&usize::from(limit)),
+        "about 2,000 lines of the value, not all of its 2.4 MB: {limit}"
+    );
+    press(&mut app, KeyCode::Char('G'));
+    assert_eq!(
+        app.screen.overlay,
+        Overlay::Detail { scroll: limit },
+        "the end key goes to the end"
+    );
+    let screen = frame(&mut app);
+    assert!(
+        screen.contains("cut after 2000 lines: the value has 2.4 MB in all"),
+        "{screen}"
+    );
+}

@@ -227,9 +227,10 @@ impl Database {
     }
 
     fn field_str(&self, field: usize) -> Option<&str> {
-        // Valid by construction; a tampered cache shows a replacement mark rather than panicking.
+        // Valid by construction; a tampered cache shows a replacement mark rather than panicking. Checked
+        // on every access, so with the vectorised check: a field may be megabytes long.
         self.field_bytes(field)
-            .map(|b| std::str::from_utf8(b).unwrap_or("\u{fffd}"))
+            .map(|b| simdutf8::basic::from_utf8(b).unwrap_or("\u{fffd}"))
     }
 
     fn empty_record(&self, index: usize) -> Record<'_> {

@@ -34,26 +34,29 @@ fn char_width(c: char) -> usize {
     clean_char(c).width().unwrap_or(0)
 }
 
-/// `s` cut to `max` display columns, ending in `…` when something was cut.
+/// `s` cleaned and cut to `max` display columns, ending in `…` when something was cut. Reads no further
+/// than the cut: a value of megabytes costs what one as wide as the cell does.
 pub fn fit(s: &str, max: usize) -> String {
-    let s = clean(s);
-    if s.width() <= max {
-        return s.into_owned();
-    }
-    if max == 0 {
-        return String::new();
-    }
     let mut out = String::new();
     let mut used = 0;
-    for c in s.chars() {
+    // Where the text would be cut, if it must: the end of what fits in `max - 1` columns.
+    let mut cut: Option<usize> = None;
+    for c in s.chars().filter(|c| *c != '\r').map(clean_char) {
         let w = c.width().unwrap_or(0);
-        if used + w > max - 1 {
-            break;
+        if cut.is_none() && used + w > max.saturating_sub(1) {
+            cut = Some(out.len());
         }
         used += w;
+        if used > max {
+            if max == 0 {
+                return String::new();
+            }
+            out.truncate(cut.unwrap_or(0));
+            out.push('…');
+            return out;
+        }
         out.push(c);
     }
-    out.push('…');
     out
 }
 
@@ -215,6 +218,40 @@ mod tests {
         assert_eq!(fit("abc\ndef", 20), "abc↵def");
         assert_eq!(width("e\u{301}t\u{e9}"), 3);
         assert_eq!(fit("anything", 0), "");
+    }
+
+    /// `fit` measuring the whole text first: the oracle of the bounded walk. Both count a text's width as
+    /// the sum of its characters' (unicode-width's string width differs for a lone combining mark).
+    fn fit_whole(s: &str, max: usize) -> String {
+        let s = clean(s);
+        if s.chars().map(|c| c.width().unwrap_or(0)).sum::<usize>() <= max {
+            return s.into_owned();
+        }
+        if max == 0 {
+            return String::new();
+        }
+        let mut out = String::new();
+        let mut used = 0;
+        for c in s.chars() {
+            let w = c.width().unwrap_or(0);
+            if used + w > max - 1 {
+                break;
+            }
+            used += w;
+            out.push(c);
+        }
+        out.push('…');
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fit_reads_no_further_than_the_cut_and_cuts_as_a_whole_measure_would(
+            s in "[a東\u{301}\n\r\t\u{7}é ]{0,12}",
+            max in 0usize..10,
+        ) {
+            proptest::prop_assert_eq!(fit(&s, max), fit_whole(&s, max));
+        }
     }
 
     #[test]

@@ -280,7 +280,12 @@ impl App {
 
     /// Moves whatever the focus (or the open overlay) scrolls.
     fn move_by(&mut self, delta: isize) {
-        let scroll_by = |s: &mut u16| *s = s.saturating_add_signed(delta.clamp(-1000, 1000) as i16);
+        // Saturating over the whole u16 range, so that the end key reaches the end of a long overlay.
+        let scroll_by = |s: &mut u16| {
+            *s = (*s as isize)
+                .saturating_add(delta)
+                .clamp(0, u16::MAX as isize) as u16;
+        };
         let limits = self.screen.limits;
         match &mut self.screen.overlay {
             Overlay::Help { scroll } => {

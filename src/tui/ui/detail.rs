@@ -9,9 +9,12 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 use super::layout;
 use super::theme::Theme;
 use crate::tui::app::App;
+use crate::tui::state::columns;
 use crate::tui::text;
 
 const MAX_NAME: usize = 24;
+/// Lines of one value the overlay shows: a value of megabytes is wrapped only this far, each frame.
+const MAX_VALUE_LINES: usize = 2000;
 
 /// Draws the record and returns how far it can scroll (0 when there is none to draw).
 pub fn render(app: &App, scroll: u16, area: Rect, buf: &mut Buffer, theme: &Theme) -> u16 {
@@ -69,13 +72,28 @@ pub fn render(app: &App, scroll: u16, area: Rect, buf: &mut Buffer, theme: &Them
                 ),
             ])),
             Some(v) => {
-                for (i, part) in text::wrap(v, value_w).into_iter().enumerate() {
+                // One line more than is shown tells whether the value goes on.
+                let mut parts = columns::wrap_at_most(v, value_w, MAX_VALUE_LINES + 1);
+                let cut = parts.len() > MAX_VALUE_LINES;
+                parts.truncate(MAX_VALUE_LINES);
+                for (i, part) in parts.into_iter().enumerate() {
                     let head = if i == 0 {
                         label.clone()
                     } else {
                         Span::raw(" ".repeat(name_w))
                     };
                     lines.push(Line::from(vec![head, Span::raw(" │ "), Span::raw(part)]));
+                }
+                if cut {
+                    let note = format!(
+                        "cut after {MAX_VALUE_LINES} lines: the value has {} in all (y copies the record whole)",
+                        text::bytes(v.len() as u64)
+                    );
+                    lines.push(Line::from(vec![
+                        Span::raw(" ".repeat(name_w)),
+                        Span::raw(" │ "),
+                        Span::styled(note, theme.dim()),
+                    ]));
                 }
             }
         }
