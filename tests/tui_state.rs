@@ -41,6 +41,36 @@ fn loaded_app(manager: &CacheManager) -> App {
     app
 }
 
+type TestTerminal = ratatui::Terminal<ratatui::backend::TestBackend>;
+
+/// A test terminal the size of the App's screen.
+fn terminal_for(app: &App) -> TestTerminal {
+    ratatui::Terminal::new(ratatui::backend::TestBackend::new(
+        app.screen.size.0,
+        app.screen.size.1,
+    ))
+    .unwrap()
+}
+
+/// Draws a frame as the inspector's loop does, hands the App what the frame measured (how far overlays
+/// scroll), and returns the screen's text.
+fn draw_frame(terminal: &mut TestTerminal, app: &mut App) -> String {
+    let mut limits = backstore::tui::layout::ScrollLimits::default();
+    terminal
+        .draw(|f| limits = backstore::tui::ui::draw(app, f.area(), f.buffer_mut()))
+        .unwrap();
+    app.drawn(limits);
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn press(app: &mut App, code: KeyCode) {
     let modifiers = if matches!(code, KeyCode::BackTab) {
         KeyModifiers::SHIFT
@@ -365,19 +395,8 @@ fn help_scrolls_back_at_once_after_its_end() {
     let mut app = loaded_app(&manager(dir.path()));
     app.update(Action::ToggleHelp);
     // Drawing measures how far the help scrolls; the App clamps with what the last frame measured.
-    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(
-        app.screen.size.0,
-        app.screen.size.1,
-    ))
-    .unwrap();
-    let mut frame = |app: &mut App| {
-        let mut limits = backstore::tui::layout::ScrollLimits::default();
-        terminal
-            .draw(|f| limits = backstore::tui::ui::draw(app, f.area(), f.buffer_mut()))
-            .unwrap();
-        app.drawn(limits);
-    };
-    frame(&mut app);
+    let mut terminal = terminal_for(&app);
+    draw_frame(&mut terminal, &mut app);
     let limit = app.screen.limits.help.expect("the help was drawn");
     assert!(
         limit > 0 && limit < 500,
@@ -392,7 +411,7 @@ fn help_scrolls_back_at_once_after_its_end() {
     assert_eq!(end, limit, "scrolling stops where the last line shows");
     app.update(Action::Up);
     assert_eq!(app.screen.overlay, Overlay::Help { scroll: end - 1 });
-    frame(&mut app);
+    draw_frame(&mut terminal, &mut app);
     assert_eq!(app.screen.overlay, Overlay::Help { scroll: end - 1 });
 }
 
@@ -401,20 +420,9 @@ fn help_scrolls_back_at_once_after_its_end() {
 fn overlays_scroll_by_page_and_to_either_end() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = loaded_app(&manager(dir.path()));
-    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(
-        app.screen.size.0,
-        app.screen.size.1,
-    ))
-    .unwrap();
-    let mut frame = |app: &mut App| {
-        let mut limits = backstore::tui::layout::ScrollLimits::default();
-        terminal
-            .draw(|f| limits = backstore::tui::ui::draw(app, f.area(), f.buffer_mut()))
-            .unwrap();
-        app.drawn(limits);
-    };
+    let mut terminal = terminal_for(&app);
     press(&mut app, KeyCode::Char('?'));
-    frame(&mut app);
+    draw_frame(&mut terminal, &mut app);
     let end = app.screen.limits.help.expect("the help was drawn");
     let scroll = |app: &App| match app.screen.overlay {
         Overlay::Help { scroll } => scroll,
@@ -518,11 +526,7 @@ fn dropping_an_across_all_search_keeps_the_column_in_range() {
 }
 
 fn draw(app: &App) {
-    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(
-        app.screen.size.0,
-        app.screen.size.1,
-    ))
-    .unwrap();
+    let mut terminal = terminal_for(app);
     terminal.draw(|f| f.render_widget(app, f.area())).unwrap();
 }
 
@@ -774,11 +778,7 @@ fn reload_rebuild_and_diff_keys_work_from_every_pane() {
 }
 
 fn screen(app: &App) -> String {
-    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(
-        app.screen.size.0,
-        app.screen.size.1,
-    ))
-    .unwrap();
+    let mut terminal = terminal_for(app);
     terminal.draw(|f| f.render_widget(app, f.area())).unwrap();
     terminal.backend().to_string()
 }
@@ -1254,24 +1254,8 @@ fn a_huge_value_is_cut_in_the_detail_with_a_note_of_its_size() {
     app.update(Action::Focus(Pane::Records));
     press(&mut app, KeyCode::Enter);
     assert!(matches!(app.screen.overlay, Overlay::Detail { .. }));
-    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
-    let mut frame = |app: &mut App| {
-        let mut limits = backstore::tui::layout::ScrollLimits::default();
-        terminal
-            .draw(|f| limits = backstore::tui::ui::draw(app, f.area(), f.buffer_mut()))
-            .unwrap();
-        app.drawn(limits);
-        let buffer = terminal.backend().buffer();
-        (0..buffer.area.height)
-            .map(|y| {
-                (0..buffer.area.width)
-                    .map(|x| buffer[(x, y)].symbol())
-                    .collect::<String>()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    frame(&mut app);
+    let mut terminal = terminal_for(&app);
+    draw_frame(&mut terminal, &mut app);
     let limit = app.screen.limits.detail.expect("the detail was drawn");
     assert!(
         (1900..2100).contains(&usize::from(limit)),
@@ -1283,7 +1267,7 @@ fn a_huge_value_is_cut_in_the_detail_with_a_note_of_its_size() {
         Overlay::Detail { scroll: limit },
         "the end key goes to the end"
     );
-    let screen = frame(&mut app);
+    let screen = draw_frame(&mut terminal, &mut app);
     assert!(
         screen.contains("cut after 2000 lines: the value has 2.4 MB in all"),
         "{screen}"
